@@ -1,0 +1,106 @@
+//! Configuration, read once at start-up from the environment.
+//!
+//! The receiver fails closed: with no webhook secret it refuses to start
+//! rather than accept deliveries it cannot authenticate.
+
+use crate::verify::{NoSecrets, Verifier};
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use std::time::Duration;
+
+/// Comma-separated webhook secrets (local runs, or any deployment that
+/// injects them itself).
+pub const SECRETS_VAR: &str = "GU1_WEBHOOK_SECRETS";
+/// ARN or name of a Secrets Manager secret whose value is the same
+/// comma-separated list: how the SAM stack provides them.
+pub const SECRETS_ARN_VAR: &str = "GU1_WEBHOOK_SECRETS_ARN";
+/// Name of the DynamoDB sessions table.
+pub const TABLE_VAR: &str = "SESSIONS_TABLE";
+/// URL of the SQS outcomes queue (`.fifo` for a FIFO queue).
+pub const QUEUE_VAR: &str = "OUTCOMES_QUEUE_URL";
+
+/// Every environment variable the binary reads (besides the standard AWS ones).
+pub const ALL_VARS: [&str; 4] = [SECRETS_VAR, SECRETS_ARN_VAR, TABLE_VAR, QUEUE_VAR];
+
+/// Connecting to DynamoDB or SQS gives up after this long.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// One attempt of an AWS call gives up after this long; the SDK then retries.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+/// One AWS call, retries included, gives up after this long.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
+/// A whole delivery is answered (with a `503` if need be) within this long:
+/// well inside API Gateway's 30 s and Gu1's 30 s.
+pub const DELIVERY_DEADLINE: Duration = Duration::from_secs(15);
+/// How long a publisher holds the right to send an outcome. Outlasts a send
+/// plus the write that marks it, each bounded by [`OPERATION_TIMEOUT`].
+pub const PUBLISH_LEASE: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("set {SECRETS_VAR} or {SECRETS_ARN_VAR}: {0}")]
+    NoSecrets(#[from] NoSecrets),
+    #[error("could not read the webhook secrets from Secrets Manager: {0}")]
+    SecretsManager(String),
+}
+
+/// What the receiver needs besides the SDK clients.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub verifier: Verifier,
+    pub sessions_table: String,
+    pub outcomes_queue_url: String,
+}
+
+impl Config {
+    /// Reads the configuration; fetches the secrets from Secrets Manager when
+    /// `GU1_WEBHOOK_SECRETS_ARN` names them.
+    pub async fn load(sdk: &SdkConfig) -> Result<Self, ConfigError> {
+        let secrets = match (var(SECRETS_VAR), var(SECRETS_ARN_VAR)) {
+            (Some(list), _) => list,
+            (None, Some(arn)) => fetch_secret(sdk, &arn).await?,
+            (None, None) => String::new(),
+        };
+        Ok(Self {
+            verifier: Verifier::from_list(&secrets)?,
+            sessions_table: var(TABLE_VAR).ok_or(ConfigError::Missing(TABLE_VAR))?,
+            outcomes_queue_url: var(QUEUE_VAR).ok_or(ConfigError::Missing(QUEUE_VAR))?,
+        })
+    }
+}
+
+/// The shared AWS configuration for both clients: region and credentials
+/// from the environment, and timeouts that end every call well before the
+/// delivery deadline.
+pub async fn sdk_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .load()
+        .await
+}
+
+async fn fetch_secret(sdk: &SdkConfig, arn: &str) -> Result<String, ConfigError> {
+    aws_sdk_secretsmanager::Client::new(sdk)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            ConfigError::SecretsManager(
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+            )
+        })?
+        .secret_string
+        .ok_or_else(|| ConfigError::SecretsManager("the secret has no string value".into()))
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}

@@ -1,0 +1,224 @@
+//! The path of one delivery, start to finish:
+//! verify → parse → decide → store → publish → respond.
+//!
+//! [`Receiver::handle`] is the only entry point, whichever transport brought
+//! the request: the Lambda runtime or the local HTTP server of
+//! [`crate::serve`].
+
+use crate::config::{Config, DELIVERY_DEADLINE, PUBLISH_LEASE};
+use crate::decide::{OutcomeDuty, Verdict, outcome_duty};
+use crate::parse::{Delivery, SessionEvent, parse_delivery};
+use crate::publish::{OutcomeQueue, Publisher};
+use crate::respond::{Accepted, Rejection, respond};
+use crate::store::{SessionStore, now_ms};
+use crate::verify::Verifier;
+use aws_config::SdkConfig;
+use lambda_http::http::{HeaderMap, Method, Response};
+use lambda_http::{Body, Request};
+use std::time::Instant;
+
+/// The one route.
+pub const WEBHOOK_PATH: &str = "/webhooks/gu1";
+/// Largest body accepted (Gu1's deliveries are a few KiB).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Gu1's signature header.
+pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
+/// Gu1's delivery id, logged for tracing (never relied on).
+pub const WEBHOOK_ID_HEADER: &str = "x-webhook-id";
+/// Gu1's event name header, logged for tracing.
+pub const WEBHOOK_EVENT_HEADER: &str = "x-webhook-event";
+
+/// Everything a delivery needs, built once at start-up.
+#[derive(Debug, Clone)]
+pub struct Receiver {
+    verifier: Verifier,
+    publisher: Publisher,
+}
+
+impl Receiver {
+    /// Builds the SDK clients from one shared configuration.
+    pub fn new(config: &Config, sdk: &SdkConfig) -> Self {
+        let store = SessionStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.sessions_table);
+        let queue = OutcomeQueue::new(aws_sdk_sqs::Client::new(sdk), &config.outcomes_queue_url);
+        Self::from_parts(
+            config.verifier.clone(),
+            Publisher::new(store, queue, PUBLISH_LEASE),
+        )
+    }
+
+    pub fn from_parts(verifier: Verifier, publisher: Publisher) -> Self {
+        Self {
+            verifier,
+            publisher,
+        }
+    }
+
+    pub fn publisher(&self) -> &Publisher {
+        &self.publisher
+    }
+
+    /// Answers one delivery. Never panics, never answers `2xx` before the
+    /// session's state is durable, and answers within [`DELIVERY_DEADLINE`].
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        let started = Instant::now();
+        let mut log = DeliveryLog::from_headers(request.headers());
+        let outcome = tokio::time::timeout(DELIVERY_DEADLINE, self.process(&request, &mut log))
+            .await
+            .unwrap_or(Err(Rejection::Timeout));
+        log.finish(&outcome, started);
+        respond(&outcome)
+    }
+
+    /// Answers a request the transport refused before it reached
+    /// [`Receiver::handle`] (a body too large to read), logged the same way.
+    pub fn refuse(&self, headers: &HeaderMap, rejection: Rejection) -> Response<Body> {
+        let outcome = Err(rejection);
+        DeliveryLog::from_headers(headers).finish(&outcome, Instant::now());
+        respond(&outcome)
+    }
+
+    async fn process(
+        &self,
+        request: &Request,
+        log: &mut DeliveryLog,
+    ) -> Result<Accepted, Rejection> {
+        if request.uri().path() != WEBHOOK_PATH {
+            return Err(Rejection::NotFound);
+        }
+        if request.method() != Method::POST {
+            return Err(Rejection::MethodNotAllowed);
+        }
+        let body = request.body().as_ref();
+        if body.len() > MAX_BODY_BYTES {
+            return Err(Rejection::TooLarge);
+        }
+        let signatures = request.headers().get_all(SIGNATURE_HEADER);
+        self.verifier
+            .verify(body, signatures.iter().map(|v| v.as_bytes()))?;
+        let event = match parse_delivery(body)? {
+            Delivery::Session(event) => event,
+            Delivery::Ignored { event } => {
+                log.event = Some(event);
+                return Ok(Accepted::Ignored);
+            }
+        };
+        log.session(&event);
+        self.store_and_publish(&event, log).await
+    }
+
+    async fn store_and_publish(
+        &self,
+        event: &SessionEvent,
+        log: &mut DeliveryLog,
+    ) -> Result<Accepted, Rejection> {
+        let store = self.publisher.store();
+        let now = now_ms();
+        let lease_until = self.publisher.lease_until(now);
+        let written = store
+            .apply(event, log.webhook_id.as_deref(), now, lease_until)
+            .await?;
+        let stored = written.record.status.unwrap_or(event.status);
+        log.stored = Some(stored.as_str());
+        log.version = Some(written.record.version);
+        if written.verdict == Verdict::Conflict {
+            store
+                .record_conflict(&event.session_id, event.status, now)
+                .await?;
+            tracing::warn!(
+                session_id = %event.session_id,
+                kept = %stored,
+                conflicting = %event.status,
+                "conflicting terminal status: the first one is kept"
+            );
+        }
+        #[cfg(feature = "test-faults")]
+        crate::faults::after_store(&event.session_id);
+        match outcome_duty(written.verdict, &written.record, now) {
+            OutcomeDuty::None | OutcomeDuty::HeldElsewhere => {}
+            OutcomeDuty::Publish => {
+                self.publisher
+                    .publish_held(&written.record, lease_until)
+                    .await?;
+            }
+            OutcomeDuty::ClaimAndPublish => {
+                self.publisher.claim_and_publish(&event.session_id).await?;
+            }
+        }
+        Ok(Accepted::session(written.verdict, event, stored.as_str()))
+    }
+}
+
+/// The one INFO line logged per delivery. Holds ids and statuses only: never
+/// a secret, a signature, the body or the person's name.
+#[derive(Debug, Default)]
+struct DeliveryLog {
+    webhook_id: Option<String>,
+    webhook_event: Option<String>,
+    event: Option<String>,
+    session_id: Option<String>,
+    incoming: Option<&'static str>,
+    stored: Option<&'static str>,
+    version: Option<u64>,
+}
+
+impl DeliveryLog {
+    fn from_headers(headers: &HeaderMap) -> Self {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| crate::parse::is_safe_id(v))
+                .map(str::to_owned)
+        };
+        Self {
+            webhook_id: header(WEBHOOK_ID_HEADER),
+            webhook_event: header(WEBHOOK_EVENT_HEADER),
+            ..Self::default()
+        }
+    }
+
+    fn session(&mut self, event: &SessionEvent) {
+        self.event = Some(event.event.clone());
+        self.session_id = Some(event.session_id.to_string());
+        self.incoming = Some(event.status.as_str());
+    }
+
+    fn finish(&self, outcome: &Result<Accepted, Rejection>, started: Instant) {
+        let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let (result, status_code, error) = match outcome {
+            Ok(accepted) => (accepted.result(), 200, None),
+            Err(rejection) => (
+                rejection.result(),
+                rejection.status_code().as_u16(),
+                Some(rejection_detail(rejection)),
+            ),
+        };
+        crate::metrics::delivery(result);
+        tracing::info!(
+            result,
+            status_code,
+            session_id = self.session_id.as_deref(),
+            event = self.event.as_deref(),
+            incoming_status = self.incoming,
+            stored_status = self.stored,
+            version = self.version,
+            webhook_id = self.webhook_id.as_deref(),
+            webhook_event = self.webhook_event.as_deref(),
+            error = error.as_deref(),
+            latency_ms,
+            "delivery"
+        );
+    }
+}
+
+/// The rejection and its cause (an SDK error's context included).
+fn rejection_detail(rejection: &Rejection) -> String {
+    let mut detail = rejection.to_string();
+    let mut source = std::error::Error::source(rejection);
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    detail
+}

@@ -1,0 +1,174 @@
+//! `gu1-webhook`: one binary, three ways to run.
+//!
+//! - In Lambda (no arguments): the receiver under the `lambda_http` runtime,
+//!   or the sweeper under `lambda_runtime` when the function's handler is
+//!   `sweep` (Lambda passes it in `_HANDLER`).
+//! - `gu1-webhook serve [--listen ADDR]`: the same receiver over local HTTP.
+//! - `gu1-webhook sweep [--grace-seconds N] [--page-size N]`: one sweep.
+
+use gu1_webhook::config::{Config, ConfigError, sdk_config};
+use gu1_webhook::{Receiver, serve, sweep};
+use lambda_runtime::{LambdaEvent, service_fn};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+const USAGE: &str =
+    "usage: gu1-webhook [serve [--listen ADDR] | sweep [--grace-seconds N] [--page-size N]]";
+
+enum Command {
+    Lambda,
+    LambdaSweeper,
+    Serve { listen: String },
+    Sweep { grace: Duration, page_size: i32 },
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let command = match parse_args(std::env::args().skip(1).collect()) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("{message}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    // Lambda sends one request at a time: a single-threaded runtime starts faster.
+    let runtime = match command {
+        Command::Serve { .. } => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+    };
+    let result = match runtime {
+        Ok(runtime) => runtime.block_on(run(command)),
+        Err(err) => Err(err.into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "gu1-webhook stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+async fn run(command: Command) -> Result<(), BoxError> {
+    let sdk = sdk_config().await;
+    let config = Config::load(&sdk).await.map_err(|e: ConfigError| {
+        // Fail closed, and say why before the process ends.
+        tracing::error!(error = %e, "configuration refused");
+        e
+    })?;
+    let receiver = Arc::new(Receiver::new(&config, &sdk));
+    match command {
+        Command::Lambda => {
+            lambda_http::run(lambda_http::service_fn(move |request| {
+                let receiver = Arc::clone(&receiver);
+                async move { Ok::<_, std::convert::Infallible>(receiver.handle(request).await) }
+            }))
+            .await
+        }
+        Command::LambdaSweeper => {
+            lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
+                let receiver = Arc::clone(&receiver);
+                async move {
+                    sweep::sweep(
+                        receiver.publisher(),
+                        sweep_grace_from_env(),
+                        sweep_page_size_from_env(),
+                    )
+                    .await
+                    .map_err(BoxError::from)
+                }
+            }))
+            .await
+        }
+        Command::Serve { listen } => {
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            tracing::info!(address = %listener.local_addr()?, "serving POST /webhooks/gu1");
+            tokio::select! {
+                served = serve::serve(listener, receiver) => served.map_err(Into::into),
+                _ = tokio::signal::ctrl_c() => Ok(()),
+            }
+        }
+        Command::Sweep { grace, page_size } => {
+            let report = sweep::sweep(receiver.publisher(), grace, page_size).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            if report.failed > 0 {
+                return Err(format!("{} outcomes could not be published", report.failed).into());
+            }
+            Ok(())
+        }
+    }
+}
+
+fn parse_args(args: Vec<String>) -> Result<Command, String> {
+    let mut args = args.into_iter();
+    let Some(command) = args.next() else {
+        return Ok(match std::env::var("_HANDLER").as_deref() {
+            Ok("sweep") => Command::LambdaSweeper,
+            _ => Command::Lambda,
+        });
+    };
+    let mut listen = String::from("127.0.0.1:3000");
+    let mut grace = sweep::DEFAULT_GRACE;
+    let mut page_size = sweep::DEFAULT_PAGE_SIZE;
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or(format!("{flag} needs a value"))?;
+        match (command.as_str(), flag.as_str()) {
+            ("serve", "--listen") => listen = value,
+            ("sweep", "--grace-seconds") => {
+                grace = Duration::from_secs(
+                    value
+                        .parse()
+                        .map_err(|_| "--grace-seconds takes a number of seconds")?,
+                )
+            }
+            ("sweep", "--page-size") => {
+                page_size = value.parse().map_err(|_| "--page-size takes a number")?
+            }
+            _ => return Err(format!("unknown option {flag} for {command}")),
+        }
+    }
+    match command.as_str() {
+        "serve" => Ok(Command::Serve { listen }),
+        "sweep" => Ok(Command::Sweep { grace, page_size }),
+        other => Err(format!("unknown command {other}")),
+    }
+}
+
+/// `SWEEP_GRACE_SECONDS` for the scheduled sweeper (the template sets it).
+fn sweep_grace_from_env() -> Duration {
+    std::env::var("SWEEP_GRACE_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(sweep::DEFAULT_GRACE, Duration::from_secs)
+}
+
+/// `SWEEP_PAGE_SIZE` for the scheduled sweeper (the template sets it).
+fn sweep_page_size_from_env() -> i32 {
+    std::env::var("SWEEP_PAGE_SIZE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(sweep::DEFAULT_PAGE_SIZE)
+}
+
+/// JSON log lines on stderr (Lambda collects both streams; stdout stays free
+/// for EMF metric lines and the sweep report); the level comes from
+/// `RUST_LOG` (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

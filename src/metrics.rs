@@ -1,0 +1,107 @@
+//! CloudWatch metrics as Embedded Metric Format lines on stdout: Lambda
+//! ships them with the logs and CloudWatch extracts the metrics, so counting
+//! costs no API call and adds nothing to a delivery's latency.
+//!
+//! Emitted only inside Lambda (where `AWS_LAMBDA_FUNCTION_NAME` is set);
+//! local runs and tests keep stdout for logs.
+
+use std::sync::OnceLock;
+
+/// The CloudWatch namespace of every metric.
+pub const NAMESPACE: &str = "Gu1Webhook";
+
+/// Deliveries by `Result` (`applied`, `duplicate`, `stale`, `conflict`,
+/// `ignored`, `rejected_signature`, `bad_request`, `failed`, ...).
+pub fn delivery(result: &str) {
+    emit("Deliveries", "Result", result);
+}
+
+/// Outcomes put on the queue, by `Status`.
+pub fn outcome_published(status: &str) {
+    emit("OutcomesPublished", "Status", status);
+}
+
+/// Sends to SQS that failed (the outcome stays pending).
+pub fn publish_failed(status: &str) {
+    emit("PublishFailures", "Status", status);
+}
+
+/// Outcomes the sweeper found still unpublished past the grace period.
+pub fn sweep_found(count: u64) {
+    if let Some(function) = function_name() {
+        println!(
+            "{}",
+            emf_line(function, "UnpublishedOutcomes", None, count, now_ms())
+        );
+    }
+}
+
+fn emit(metric: &str, dimension: &str, value: &str) {
+    if let Some(function) = function_name() {
+        println!(
+            "{}",
+            emf_line(function, metric, Some((dimension, value)), 1, now_ms())
+        );
+    }
+}
+
+fn function_name() -> Option<&'static str> {
+    static NAME: OnceLock<Option<String>> = OnceLock::new();
+    NAME.get_or_init(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok())
+        .as_deref()
+}
+
+fn now_ms() -> u64 {
+    crate::store::now_ms()
+}
+
+/// One EMF document: `count` of `metric` for `function`, with an optional
+/// second dimension.
+pub fn emf_line(
+    function: &str,
+    metric: &str,
+    dimension: Option<(&str, &str)>,
+    count: u64,
+    timestamp_ms: u64,
+) -> String {
+    let mut dimensions = vec!["FunctionName"];
+    let mut doc = serde_json::json!({
+        "FunctionName": function,
+        metric: count,
+    });
+    if let Some((name, value)) = dimension {
+        dimensions.push(name);
+        doc[name] = value.into();
+    }
+    doc["_aws"] = serde_json::json!({
+        "Timestamp": timestamp_ms,
+        "CloudWatchMetrics": [{
+            "Namespace": NAMESPACE,
+            "Dimensions": [dimensions],
+            "Metrics": [{"Name": metric, "Unit": "Count"}],
+        }],
+    });
+    doc.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emf_line_declares_its_metric_and_dimensions() {
+        let line = emf_line("fn", "Deliveries", Some(("Result", "applied")), 1, 42);
+        let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(doc["Deliveries"], 1);
+        assert_eq!(doc["Result"], "applied");
+        assert_eq!(doc["FunctionName"], "fn");
+        let spec = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(doc["_aws"]["Timestamp"], 42);
+        assert_eq!(spec["Namespace"], NAMESPACE);
+        assert_eq!(
+            spec["Dimensions"],
+            serde_json::json!([["FunctionName", "Result"]])
+        );
+        assert_eq!(spec["Metrics"][0]["Name"], "Deliveries");
+    }
+}

@@ -1,0 +1,373 @@
+//! Step 2 of a delivery: turn an authentic body into domain types, once.
+//!
+//! The envelope is `{event, timestamp, organizationId, payload}` and the
+//! payload is Gu1's biometric session. Everything after this module works on
+//! [`SessionEvent`], whose fields are already checked: a [`SessionId`] that
+//! is safe as a DynamoDB key and inside SQS deduplication ids, a
+//! [`SessionStatus`] that is one of the seven Gu1 documents, and the opaque
+//! `decision` kept as the exact JSON Gu1 sent.
+//!
+//! `payload.status` is the outcome (Gu1 says so), even where it disagrees with
+//! the `event` name. Unknown fields are tolerated; fields of the wrong type,
+//! and duplicated fields, are refused rather than guessed at. The person's
+//! name in the entity snapshot is never read.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::fmt;
+
+/// Events with this prefix are ours; anything else on the same URL is
+/// acknowledged and ignored.
+const BIOMETRIC_PREFIX: &str = "biometric.session_";
+/// Longest session id we accept. Keeps `sessionId:status` inside SQS's
+/// 128-character limit for deduplication ids.
+const MAX_SESSION_ID_LEN: usize = 100;
+
+/// Why an authentic body is not a delivery we can act on. Answered with `400`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("body is not a valid envelope: {0}")]
+    InvalidEnvelope(String),
+    #[error("envelope has no event")]
+    MissingEvent,
+    #[error("envelope has no payload")]
+    MissingPayload,
+    #[error("payload is invalid: {0}")]
+    InvalidPayload(String),
+    #[error("payload has no id")]
+    MissingSessionId,
+    #[error("payload.id must be 1 to 100 printable ASCII characters")]
+    InvalidSessionId,
+    #[error("payload has no status")]
+    MissingStatus,
+    #[error("payload.status is not a known biometric session status")]
+    UnknownStatus,
+    #[error("payload.decision must be a JSON object")]
+    InvalidDecision,
+}
+
+/// The status of a Gu1 biometric session, as `payload.status` carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SessionStatus {
+    Pending,
+    InProgress,
+    Approved,
+    Rejected,
+    Abandoned,
+    Cancelled,
+    Expired,
+}
+
+impl SessionStatus {
+    pub const ALL: [SessionStatus; 7] = [
+        Self::Pending,
+        Self::InProgress,
+        Self::Approved,
+        Self::Rejected,
+        Self::Abandoned,
+        Self::Cancelled,
+        Self::Expired,
+    ];
+
+    /// The status as Gu1 spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::Abandoned => "abandoned",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// Parses Gu1's spelling; `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+
+    /// A terminal status is an outcome: it is final and goes to SQS.
+    pub fn is_terminal(self) -> bool {
+        !matches!(self, Self::Pending | Self::InProgress)
+    }
+}
+
+impl fmt::Display for SessionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Gu1's biometric session id (`payload.id`): the DynamoDB partition key.
+///
+/// 1 to 100 printable ASCII characters, no spaces: safe in a DynamoDB key, in
+/// an SQS deduplication id and in a log line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionId(String);
+
+impl SessionId {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
+        if is_safe_id(s) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(ParseError::InvalidSessionId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// True for 1 to 100 printable ASCII characters without spaces: the
+/// characters SQS allows in group and deduplication ids.
+pub fn is_safe_id(s: &str) -> bool {
+    (1..=MAX_SESSION_ID_LEN).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// One biometric-session event, parsed and checked: what the rest of the
+/// receiver works on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionEvent {
+    /// The envelope's `event`, e.g. `biometric.session_approved`.
+    pub event: String,
+    /// The envelope's `timestamp`, as Gu1 sent it.
+    pub timestamp: Option<String>,
+    pub session_id: SessionId,
+    pub status: SessionStatus,
+    /// `payload.entityId`, else the entity snapshot's `id`.
+    pub entity_id: Option<String>,
+    /// `payload.organizationId`, else the envelope's.
+    pub organization_id: Option<String>,
+    /// The entity snapshot's `externalId`: the customer's own key.
+    pub external_id: Option<String>,
+    pub rejection_code: Option<String>,
+    pub rejection_message: Option<String>,
+    pub completed_at: Option<String>,
+    /// `payload.decision`, the provider's opaque JSON object, byte for byte.
+    pub decision: Option<String>,
+}
+
+/// What an authentic body turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    /// A `biometric.session_*` event: ours to store.
+    Session(SessionEvent),
+    /// Another Gu1 event (`kyc.*`, `entity.*`, ...) sent to the same URL.
+    Ignored { event: String },
+}
+
+/// Parses an authentic body into a [`Delivery`].
+pub fn parse_delivery(body: &[u8]) -> Result<Delivery, ParseError> {
+    let envelope: Envelope<'_> =
+        serde_json::from_slice(body).map_err(|e| ParseError::InvalidEnvelope(short(&e)))?;
+    let event = envelope.event.ok_or(ParseError::MissingEvent)?;
+    if !event.starts_with(BIOMETRIC_PREFIX) {
+        return Ok(Delivery::Ignored { event });
+    }
+    let payload = envelope.payload.ok_or(ParseError::MissingPayload)?;
+    let payload: Payload =
+        serde_json::from_str(payload.get()).map_err(|e| ParseError::InvalidPayload(short(&e)))?;
+    let session_id = SessionId::parse(&payload.id.ok_or(ParseError::MissingSessionId)?)?;
+    let status = payload.status.ok_or(ParseError::MissingStatus)?;
+    let status = SessionStatus::parse(&status).ok_or(ParseError::UnknownStatus)?;
+    let decision = match payload.decision {
+        Some(raw) if !raw.get().starts_with('{') => return Err(ParseError::InvalidDecision),
+        other => other.map(|raw| String::from(Box::<str>::from(raw))),
+    };
+    let entity = payload.entity.unwrap_or_default();
+    Ok(Delivery::Session(SessionEvent {
+        event,
+        timestamp: envelope.timestamp,
+        session_id,
+        status,
+        entity_id: payload.entity_id.or(entity.id),
+        organization_id: payload.organization_id.or(envelope.organization_id),
+        external_id: entity.external_id,
+        rejection_code: payload.rejection_code,
+        rejection_message: payload.rejection_message,
+        completed_at: payload.completed_at,
+        decision,
+    }))
+}
+
+/// A serde error message without the input echoed back, cut to a sane size.
+fn short(e: &serde_json::Error) -> String {
+    let mut s = e.to_string();
+    s.truncate(120);
+    s
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    event: Option<String>,
+    timestamp: Option<String>,
+    #[serde(rename = "organizationId")]
+    organization_id: Option<String>,
+    #[serde(borrow)]
+    payload: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Payload {
+    id: Option<String>,
+    status: Option<String>,
+    entity_id: Option<String>,
+    organization_id: Option<String>,
+    rejection_code: Option<String>,
+    rejection_message: Option<String>,
+    completed_at: Option<String>,
+    decision: Option<Box<RawValue>>,
+    entity: Option<Entity>,
+}
+
+/// The entity snapshot, without the person's name: we never keep it.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Entity {
+    id: Option<String>,
+    external_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(body: &str) -> SessionEvent {
+        match parse_delivery(body.as_bytes()) {
+            Ok(Delivery::Session(e)) => e,
+            other => panic!("not a session event: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn approved_example_keeps_every_field_we_need() {
+        let e = session(
+            r#"{"event":"biometric.session_approved","timestamp":"2026-06-11T14:10:00Z",
+            "organizationId":"org-env","payload":{"id":"bio-1","entityId":"ent-1",
+            "organizationId":"org-1","status":"approved","completedAt":"2026-06-11T14:10:00.000Z",
+            "rejectionCode":null,"decision":{"face_match":{"score":99.2}},
+            "entity":{"id":"ent-1","externalId":"customer-123","name":"Jane Doe","type":"person"},
+            "somethingNew":[1,2,3]}}"#,
+        );
+        assert_eq!(e.session_id.as_str(), "bio-1");
+        assert_eq!(e.status, SessionStatus::Approved);
+        assert_eq!(e.entity_id.as_deref(), Some("ent-1"));
+        assert_eq!(e.organization_id.as_deref(), Some("org-1"));
+        assert_eq!(e.external_id.as_deref(), Some("customer-123"));
+        assert_eq!(e.rejection_code, None);
+        assert_eq!(e.timestamp.as_deref(), Some("2026-06-11T14:10:00Z"));
+        assert_eq!(
+            e.decision.as_deref(),
+            Some(r#"{"face_match":{"score":99.2}}"#)
+        );
+        assert!(!format!("{e:?}").contains("Jane"));
+    }
+
+    #[test]
+    fn status_wins_over_the_event_name_and_fallbacks_apply() {
+        let e = session(
+            r#"{"event":"biometric.session_approved","organizationId":"org-env",
+            "payload":{"id":"bio-1","status":"rejected","entity":{"id":"ent-9"}}}"#,
+        );
+        assert_eq!(e.status, SessionStatus::Rejected);
+        assert_eq!(e.organization_id.as_deref(), Some("org-env"));
+        assert_eq!(e.entity_id.as_deref(), Some("ent-9"));
+        assert_eq!(e.timestamp, None);
+    }
+
+    #[test]
+    fn other_events_are_ignored_whatever_their_payload() {
+        assert_eq!(
+            parse_delivery(br#"{"event":"kyc.validation_approved","payload":{"x":1}}"#),
+            Ok(Delivery::Ignored {
+                event: "kyc.validation_approved".into()
+            })
+        );
+    }
+
+    #[test]
+    fn bad_envelopes_say_what_is_wrong() {
+        let cases: &[(&str, ParseError)] = &[
+            (r#"{"payload":{}}"#, ParseError::MissingEvent),
+            (
+                r#"{"event":"biometric.session_approved"}"#,
+                ParseError::MissingPayload,
+            ),
+            (
+                r#"{"event":"biometric.session_approved","payload":{"status":"approved"}}"#,
+                ParseError::MissingSessionId,
+            ),
+            (
+                r#"{"event":"biometric.session_approved","payload":{"id":"","status":"approved"}}"#,
+                ParseError::InvalidSessionId,
+            ),
+            (
+                r#"{"event":"biometric.session_approved","payload":{"id":"a b","status":"approved"}}"#,
+                ParseError::InvalidSessionId,
+            ),
+            (
+                r#"{"event":"biometric.session_approved","payload":{"id":"s"}}"#,
+                ParseError::MissingStatus,
+            ),
+            (
+                r#"{"event":"biometric.session_approved","payload":{"id":"s","status":"done"}}"#,
+                ParseError::UnknownStatus,
+            ),
+            (
+                r#"{"event":"biometric.session_approved","payload":{"id":"s","status":"approved","decision":"yes"}}"#,
+                ParseError::InvalidDecision,
+            ),
+        ];
+        for (body, expected) in cases {
+            assert_eq!(
+                parse_delivery(body.as_bytes()).unwrap_err(),
+                *expected,
+                "{body}"
+            );
+        }
+        for body in [
+            "",
+            "{",
+            "[]",
+            r#"{"event":1}"#,
+            r#"{"event":"a","event":"b"}"#,
+        ] {
+            assert!(
+                matches!(
+                    parse_delivery(body.as_bytes()),
+                    Err(ParseError::InvalidEnvelope(_))
+                ),
+                "{body}"
+            );
+        }
+        assert!(matches!(
+            parse_delivery(
+                br#"{"event":"biometric.session_approved","payload":{"id":"s","status":"approved","entityId":7}}"#
+            ),
+            Err(ParseError::InvalidPayload(_))
+        ));
+    }
+
+    #[test]
+    fn statuses_round_trip_and_only_outcomes_are_terminal() {
+        for status in SessionStatus::ALL {
+            assert_eq!(SessionStatus::parse(status.as_str()), Some(status));
+        }
+        let terminal: Vec<_> = SessionStatus::ALL
+            .into_iter()
+            .filter(|s| s.is_terminal())
+            .collect();
+        assert_eq!(terminal.len(), 5);
+        assert!(!SessionStatus::Pending.is_terminal());
+        assert!(!SessionStatus::InProgress.is_terminal());
+    }
+}

@@ -1,0 +1,70 @@
+//! The sweeper: publishes terminal outcomes that no delivery managed to
+//! publish (SQS was down, or the process died between the write and the send).
+//!
+//! It reads only the sparse [`crate::store::UNPUBLISHED_INDEX`], never the
+//! table, and publishes each outcome through the same lease protocol as a
+//! delivery ([`Publisher::claim_and_publish`]), so a sweeper racing a
+//! redelivery or another sweeper never sends twice.
+
+use crate::publish::{Published, Publisher};
+use crate::store::{StoreError, now_ms};
+use serde::Serialize;
+use std::time::Duration;
+
+/// Default age an unpublished outcome must reach before the sweeper takes it
+/// (longer than the publish lease, so that in-flight deliveries finish first).
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);
+/// Default number of sessions read per index page.
+pub const DEFAULT_PAGE_SIZE: i32 = 25;
+/// At most this many pages per run, so that one run ends in bounded time.
+pub const MAX_PAGES: usize = 40;
+
+/// What one sweep did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    /// Outcomes this run put on the queue.
+    pub published: u64,
+    /// Outcomes another publisher held or had already published.
+    pub skipped: u64,
+    /// Outcomes whose publication failed; they stay pending for the next run.
+    pub failed: u64,
+}
+
+/// Publishes every outcome unpublished for longer than `grace`.
+pub async fn sweep(
+    publisher: &Publisher,
+    grace: Duration,
+    page_size: i32,
+) -> Result<SweepReport, StoreError> {
+    let cutoff = now_ms().saturating_sub(u64::try_from(grace.as_millis()).unwrap_or(u64::MAX));
+    let mut report = SweepReport::default();
+    let mut start = None;
+    for _ in 0..MAX_PAGES {
+        let page = publisher
+            .store()
+            .unpublished(cutoff, page_size.max(1), start)
+            .await?;
+        for session in &page.sessions {
+            match publisher.claim_and_publish(session).await {
+                Ok(Published::Sent) => report.published += 1,
+                Ok(Published::NotOurs) => report.skipped += 1,
+                Err(err) => {
+                    report.failed += 1;
+                    tracing::warn!(session_id = %session, error = %err, "sweeper could not publish");
+                }
+            }
+        }
+        start = page.next;
+        if start.is_none() {
+            break;
+        }
+    }
+    crate::metrics::sweep_found(report.published + report.failed);
+    tracing::info!(
+        published = report.published,
+        skipped = report.skipped,
+        failed = report.failed,
+        "sweep"
+    );
+    Ok(report)
+}
