@@ -42,12 +42,6 @@ pub struct OutcomeMessage<'a> {
     pub event_timestamp: Option<&'a str>,
 }
 
-impl Serialize for SessionStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
 impl<'a> OutcomeMessage<'a> {
     /// The message for a stored session; `None` unless it is terminal.
     pub fn from_record(record: &'a SessionRecord) -> Option<Self> {

@@ -96,45 +96,8 @@ impl SessionStore {
         now_ms: u64,
         lease_until_ms: u64,
     ) -> Result<Written, StoreError> {
-        let mut update = Update::default();
-        update
-            .set("status", s(event.status.as_str()))
-            .set("statusRank", n(event.status.rank()))
-            .set("event", s(&event.event))
-            .set("updatedAt", s(rfc3339(now_ms)))
-            .set_expr("firstSeenAt", "if_not_exists(#firstSeenAt, :updatedAt)")
-            .set_expr("version", "if_not_exists(#version, :zero) + :one")
-            .value(":zero", n(0))
-            .value(":one", n(1));
-        // Absent fields are left alone: a later event that lacks one never
-        // erases what an earlier event stored.
-        for (attr, value) in [
-            ("lastEventAt", &event.timestamp),
-            ("entityId", &event.entity_id),
-            ("organizationId", &event.organization_id),
-            ("externalId", &event.external_id),
-            ("rejectionCode", &event.rejection_code),
-            ("rejectionMessage", &event.rejection_message),
-            ("completedAt", &event.completed_at),
-        ] {
-            if let Some(value) = value {
-                update.set(attr, s(value));
-            }
-        }
-        if let Some(decision) = &event.decision {
-            update.set("decision", s(decision));
-        }
-        if let Some(id) = webhook_id {
-            update.set("lastWebhookId", s(id));
-        }
-        if event.status.is_terminal() {
-            update
-                .set("pendingOutcome", s(PENDING))
-                .set("terminalAt", n(now_ms))
-                .set("publishLeaseUntil", n(lease_until_ms));
-        }
+        let mut update = apply_update(event, webhook_id, now_ms, lease_until_ms);
         let result = update
-            .name("#sessionId", KEY)
             .request(&self.client, &self.table, &event.session_id)
             .condition_expression("attribute_not_exists(#sessionId) OR #statusRank < :statusRank")
             .return_values(ReturnValue::AllNew)
@@ -297,11 +260,61 @@ impl SessionStore {
     }
 }
 
+/// The `UpdateItem` that applies `event`: every field the event carries, the
+/// new rank and version, and for a terminal status the pending-outcome
+/// entry and our publish lease. Public for the benchmarks; pure.
+pub fn apply_update(
+    event: &SessionEvent,
+    webhook_id: Option<&str>,
+    now_ms: u64,
+    lease_until_ms: u64,
+) -> Update {
+    let mut update = Update::default();
+    update
+        .set("status", s(event.status.as_str()))
+        .set("statusRank", n(event.status.rank()))
+        .set("event", s(&event.event))
+        .set("updatedAt", s(rfc3339(now_ms)))
+        .set_expr("firstSeenAt", "if_not_exists(#firstSeenAt, :updatedAt)")
+        .set_expr("version", "if_not_exists(#version, :zero) + :one")
+        .value(":zero", n(0))
+        .value(":one", n(1));
+    // Absent fields are left alone: a later event that lacks one never
+    // erases what an earlier event stored.
+    for (attr, value) in [
+        ("lastEventAt", &event.timestamp),
+        ("entityId", &event.entity_id),
+        ("organizationId", &event.organization_id),
+        ("externalId", &event.external_id),
+        ("rejectionCode", &event.rejection_code),
+        ("rejectionMessage", &event.rejection_message),
+        ("completedAt", &event.completed_at),
+    ] {
+        if let Some(value) = value {
+            update.set(attr, s(value));
+        }
+    }
+    if let Some(decision) = &event.decision {
+        update.set("decision", s(decision));
+    }
+    if let Some(id) = webhook_id {
+        update.set("lastWebhookId", s(id));
+    }
+    if event.status.is_terminal() {
+        update
+            .set("pendingOutcome", s(PENDING))
+            .set("terminalAt", n(now_ms))
+            .set("publishLeaseUntil", n(lease_until_ms));
+    }
+    update.name("#sessionId", KEY);
+    update
+}
+
 /// An `UpdateItem` expression under construction. Attribute `x` is always
 /// written through the name `#x` and the value `:x`, so expressions read like
 /// the item they change.
-#[derive(Default)]
-struct Update {
+#[derive(Debug, Default)]
+pub struct Update {
     set: Vec<String>,
     remove: Vec<String>,
     add: Vec<String>,
@@ -332,6 +345,21 @@ impl Update {
         self.name(&format!("#{attr}"), attr)
     }
 
+    /// The update expression: `SET ...`, `REMOVE ...`, `ADD ...` clauses.
+    pub fn expression(&self) -> String {
+        let mut clauses = Vec::new();
+        for (keyword, parts) in [
+            ("SET", &self.set),
+            ("REMOVE", &self.remove),
+            ("ADD", &self.add),
+        ] {
+            if !parts.is_empty() {
+                clauses.push(format!("{keyword} {}", parts.join(", ")));
+            }
+        }
+        clauses.join(" ")
+    }
+
     fn name(&mut self, placeholder: &str, attr: &str) -> &mut Self {
         self.names.insert(placeholder.into(), attr.into());
         self
@@ -351,21 +379,11 @@ impl Update {
         table: &str,
         session: &SessionId,
     ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        let mut clauses = Vec::new();
-        for (keyword, parts) in [
-            ("SET", &self.set),
-            ("REMOVE", &self.remove),
-            ("ADD", &self.add),
-        ] {
-            if !parts.is_empty() {
-                clauses.push(format!("{keyword} {}", parts.join(", ")));
-            }
-        }
         client
             .update_item()
             .table_name(table)
             .key(KEY, s(session.as_str()))
-            .update_expression(clauses.join(" "))
+            .update_expression(self.expression())
             .set_expression_attribute_names(Some(std::mem::take(&mut self.names)))
             .set_expression_attribute_values(
                 Some(std::mem::take(&mut self.values)).filter(|v| !v.is_empty()),
@@ -437,4 +455,102 @@ fn rfc3339(ms: u64) -> String {
     DateTime::from(time)
         .fmt(DateTimeFormat::DateTime)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{Delivery, parse_delivery};
+
+    fn event(body: &str) -> SessionEvent {
+        match parse_delivery(body.as_bytes()) {
+            Ok(Delivery::Session(event)) => event,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn apply_sets_only_what_the_event_carries() {
+        let update = apply_update(
+            &event(
+                r#"{"event":"biometric.session_in_progress","payload":{"id":"s1","status":"in_progress"}}"#,
+            ),
+            None,
+            1_000,
+            31_000,
+        );
+        let expression = update.expression();
+        assert!(
+            expression.starts_with("SET #status = :status"),
+            "{expression}"
+        );
+        for absent in [
+            "entityId",
+            "organizationId",
+            "externalId",
+            "decision",
+            "pendingOutcome",
+            "REMOVE",
+        ] {
+            assert!(!expression.contains(absent), "{absent} in {expression}");
+        }
+        assert_eq!(update.values[":statusRank"], AttributeValue::N("1".into()));
+    }
+
+    #[test]
+    fn a_terminal_status_opens_the_pending_outcome_under_our_lease() {
+        let update = apply_update(
+            &event(
+                r#"{"event":"biometric.session_expired","payload":{"id":"s1","status":"expired","entityId":"e1"}}"#,
+            ),
+            Some("wh-1"),
+            1_000,
+            31_000,
+        );
+        assert_eq!(
+            update.values[":pendingOutcome"],
+            AttributeValue::S(PENDING.into())
+        );
+        assert_eq!(
+            update.values[":terminalAt"],
+            AttributeValue::N("1000".into())
+        );
+        assert_eq!(
+            update.values[":publishLeaseUntil"],
+            AttributeValue::N("31000".into())
+        );
+        assert_eq!(update.values[":entityId"], AttributeValue::S("e1".into()));
+        assert_eq!(
+            update.values[":lastWebhookId"],
+            AttributeValue::S("wh-1".into())
+        );
+        assert_eq!(
+            update.values[":updatedAt"],
+            AttributeValue::S("1970-01-01T00:00:01Z".into())
+        );
+    }
+
+    #[test]
+    fn items_read_back_into_records() {
+        let item: Item = [
+            (KEY, AttributeValue::S("s1".into())),
+            ("status", AttributeValue::S("rejected".into())),
+            ("version", AttributeValue::N("3".into())),
+            ("publishLeaseUntil", AttributeValue::N("99".into())),
+            ("externalId", AttributeValue::N("7".into())),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let record = record_from_item(Some(&item));
+        assert_eq!(
+            record.session_id.as_ref().map(SessionId::as_str),
+            Some("s1")
+        );
+        assert_eq!(record.status, Some(SessionStatus::Rejected));
+        assert_eq!(record.version, 3);
+        assert_eq!(record.publish_lease_until, Some(99));
+        assert_eq!(record.external_id, None);
+        assert!(record.outcome_pending());
+    }
 }
