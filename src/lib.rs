@@ -13,13 +13,16 @@
 //! [`delivery`] strings the steps together; [`serve`] (local HTTP) and the
 //! Lambda runtime (in `main.rs`) are two transports for the same handler.
 //! [`sweep`] publishes outcomes that a failure left pending. Steps 1 to 3 are
-//! free of AWS types and I/O.
+//! free of AWS types and I/O. [`config`] is read once at start-up, [`metrics`]
+//! are EMF log lines, and [`local`] creates the table and queue on a local
+//! emulator for the demo and the tests.
 
 pub mod config;
 pub mod decide;
 pub mod delivery;
 #[cfg(feature = "test-faults")]
 pub mod faults;
+pub mod local;
 pub mod metrics;
 pub mod parse;
 pub mod publish;

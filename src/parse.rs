@@ -163,6 +163,10 @@ pub struct SessionEvent {
 
 /// What an authentic body turned out to be.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "built once per delivery and moved once; boxing would only add an allocation"
+)]
 pub enum Delivery {
     /// A `biometric.session_*` event: ours to store.
     Session(SessionEvent),

@@ -1,0 +1,65 @@
+//! The sessions table and outcomes queue as `template.yaml` defines them,
+//! created on a local emulator (moto) for the demo and the integration tests.
+//! Never used by the Lambda.
+
+use crate::store::{KEY, UNPUBLISHED_INDEX};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Creates the sessions table: key `sessionId`, the sparse unpublished index.
+pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), BoxError> {
+    let attribute = |name: &str, kind| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(kind)
+            .build()
+    };
+    let key = |name: &str, kind| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
+    let index = GlobalSecondaryIndex::builder()
+        .index_name(UNPUBLISHED_INDEX)
+        .key_schema(key("pendingOutcome", KeyType::Hash)?)
+        .key_schema(key("terminalAt", KeyType::Range)?)
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::KeysOnly)
+                .build(),
+        )
+        .build()?;
+    client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute(KEY, ScalarAttributeType::S)?)
+        .attribute_definitions(attribute("pendingOutcome", ScalarAttributeType::S)?)
+        .attribute_definitions(attribute("terminalAt", ScalarAttributeType::N)?)
+        .key_schema(key(KEY, KeyType::Hash)?)
+        .global_secondary_indexes(index)
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Creates the outcomes queue (FIFO when `name` ends in `.fifo`, with
+/// content-based deduplication off, as in the template) and returns its URL.
+pub async fn create_queue(client: &aws_sdk_sqs::Client, name: &str) -> Result<String, BoxError> {
+    let mut request = client.create_queue().queue_name(name);
+    if name.ends_with(".fifo") {
+        request = request
+            .attributes(QueueAttributeName::FifoQueue, "true")
+            .attributes(QueueAttributeName::ContentBasedDeduplication, "false");
+    }
+    let output = request.send().await?;
+    output
+        .queue_url
+        .ok_or_else(|| "CreateQueue returned no URL".into())
+}

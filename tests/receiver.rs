@@ -1,0 +1,509 @@
+//! The receiver end to end: real HTTP in, a real moto server behind the real
+//! SDK clients. Each test has its own table and queue.
+
+mod support;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use gu1_webhook::verify::sign_hex;
+use support::*;
+
+#[tokio::test]
+async fn the_seed_sequence_ends_approved_with_every_field_and_one_message() {
+    let app = TestApp::spawn().await;
+    for (body, result, status) in [
+        (seed::created("s-1"), "applied", "pending"),
+        (seed::in_progress("s-1"), "applied", "in_progress"),
+        (seed::approved("s-1"), "applied", "approved"),
+    ] {
+        let answer = app.deliver(&body).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        assert_eq!(
+            answer.body,
+            json!({"result": result, "sessionId": "s-1", "status": status})
+        );
+    }
+
+    let item = app.item("s-1").await.expect("item");
+    assert_eq!(text(&item, "status"), Some("approved"));
+    assert_eq!(text(&item, "entityId"), Some("entity-uuid"));
+    assert_eq!(text(&item, "organizationId"), Some("org-uuid"));
+    assert_eq!(text(&item, "externalId"), Some("customer-123"));
+    assert_eq!(text(&item, "completedAt"), Some("2026-06-11T14:10:00.000Z"));
+    assert_eq!(text(&item, "lastEventAt"), Some("2026-06-11T14:10:00Z"));
+    assert_eq!(text(&item, "event"), Some("biometric.session_approved"));
+    assert_eq!(number(&item, "version"), Some(3));
+    assert!(text(&item, "outcomePublishedAt").is_some());
+    assert!(
+        !item.contains_key("pendingOutcome"),
+        "published outcomes leave the index"
+    );
+    assert!(
+        !item.contains_key("rejectionCode"),
+        "absent values are absent"
+    );
+    let decision: Value = serde_json::from_str(text(&item, "decision").unwrap()).unwrap();
+    assert_eq!(decision["liveness"]["score"], 98.5);
+    assert!(
+        !format!("{item:?}").contains("Jane"),
+        "the person's name is never stored"
+    );
+
+    let messages = app.messages().await;
+    assert_eq!(messages.len(), 1);
+    let attributes = messages[0].message_attributes().unwrap();
+    assert_eq!(attributes["status"].string_value(), Some("approved"));
+    assert_eq!(attributes["schemaVersion"].string_value(), Some("1"));
+    let body: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "schemaVersion": 1,
+            "sessionId": "s-1",
+            "entityId": "entity-uuid",
+            "organizationId": "org-uuid",
+            "externalId": "customer-123",
+            "status": "approved",
+            "rejectionCode": null,
+            "rejectionMessage": null,
+            "completedAt": "2026-06-11T14:10:00.000Z",
+            "decision": {"face_match": {"status": "Approved", "score": 99.2},
+                         "liveness": {"status": "Approved", "score": 98.5}},
+            "event": "biometric.session_approved",
+            "eventTimestamp": "2026-06-11T14:10:00Z"
+        })
+    );
+    assert_eq!(
+        text(&item, "outcomeMessageId"),
+        messages[0].message_id(),
+        "the item records which message carried the outcome"
+    );
+}
+
+#[tokio::test]
+async fn the_rejected_example_carries_its_reason_to_the_queue() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.deliver(&seed::rejected("s-rej")).await.result(),
+        "applied"
+    );
+    let item = app.item("s-rej").await.unwrap();
+    assert_eq!(text(&item, "rejectionCode"), Some("FACE_MATCH_SCORE_LOW"));
+    let bodies = app.outcome_bodies().await;
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0]["status"], "rejected");
+    assert_eq!(bodies[0]["rejectionCode"], "FACE_MATCH_SCORE_LOW");
+    assert_eq!(
+        bodies[0]["rejectionMessage"],
+        "Face match score 28.5 is below organization threshold 30"
+    );
+    assert_eq!(bodies[0]["decision"]["face_match"]["score"], 28.5);
+}
+
+#[tokio::test]
+async fn every_terminal_status_is_published_once_with_its_attribute() {
+    let app = TestApp::spawn().await;
+    for status in ["abandoned", "cancelled", "expired"] {
+        let session = format!("s-{status}");
+        let answer = app.deliver(&seed::terminal(&session, status)).await;
+        assert_eq!((answer.status, answer.result()), (200, "applied"));
+    }
+    let mut statuses: Vec<String> = app
+        .messages()
+        .await
+        .iter()
+        .map(|m| {
+            m.message_attributes().unwrap()["status"]
+                .string_value()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, ["abandoned", "cancelled", "expired"]);
+}
+
+#[tokio::test]
+async fn out_of_order_deliveries_never_regress_and_publish_once() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.deliver(&seed::approved("s-ooo")).await.result(),
+        "applied"
+    );
+    let late = app.deliver(&seed::in_progress("s-ooo")).await;
+    assert_eq!(
+        late.body,
+        json!({"result": "stale", "sessionId": "s-ooo", "status": "approved"})
+    );
+    assert_eq!(app.deliver(&seed::created("s-ooo")).await.result(), "stale");
+
+    let item = app.item("s-ooo").await.unwrap();
+    assert_eq!(text(&item, "status"), Some("approved"));
+    assert_eq!(number(&item, "version"), Some(1));
+    assert_eq!(app.messages().await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_terminal_event_delivered_three_times_is_published_once() {
+    let app = TestApp::spawn().await;
+    let results: Vec<String> = {
+        let mut results = Vec::new();
+        for _ in 0..3 {
+            results.push(
+                app.deliver(&seed::approved("s-3x"))
+                    .await
+                    .result()
+                    .to_owned(),
+            );
+        }
+        results
+    };
+    assert_eq!(results, ["applied", "duplicate", "duplicate"]);
+    assert_eq!(app.messages().await.len(), 1);
+    assert_eq!(number(&app.item("s-3x").await.unwrap(), "version"), Some(1));
+}
+
+#[tokio::test]
+async fn a_different_terminal_after_a_terminal_is_a_recorded_conflict() {
+    let app = TestApp::spawn().await;
+    app.deliver(&seed::approved("s-conflict")).await;
+    let answer = app.deliver(&seed::rejected("s-conflict")).await;
+    assert_eq!(
+        answer.body,
+        json!({"result": "conflict", "sessionId": "s-conflict", "status": "approved"})
+    );
+    let item = app.item("s-conflict").await.unwrap();
+    assert_eq!(
+        text(&item, "status"),
+        Some("approved"),
+        "the first terminal is kept"
+    );
+    assert!(!item.contains_key("rejectionCode"));
+    let conflicts = item["conflictStatuses"].as_ss().unwrap();
+    assert_eq!(conflicts, &["rejected".to_string()]);
+    assert!(text(&item, "lastConflictAt").is_some());
+    let bodies = app.outcome_bodies().await;
+    assert_eq!(bodies.len(), 1, "a conflict publishes nothing");
+    assert_eq!(bodies[0]["status"], "approved");
+}
+
+#[tokio::test]
+async fn fields_a_later_event_lacks_are_kept() {
+    let app = TestApp::spawn().await;
+    app.deliver(&seed::created("s-keep")).await;
+    app.deliver(&seed::in_progress("s-keep")).await;
+    let item = app.item("s-keep").await.unwrap();
+    assert_eq!(text(&item, "status"), Some("in_progress"));
+    assert_eq!(text(&item, "organizationId"), Some("org-uuid"));
+    assert_eq!(text(&item, "externalId"), Some("customer-123"));
+    assert_eq!(text(&item, "lastEventAt"), Some("2026-06-11T14:05:00Z"));
+
+    // The terminal event of the per-request path lacks the entity snapshot.
+    let mut expired = seed::terminal("s-keep", "expired");
+    expired["payload"].as_object_mut().unwrap().remove("entity");
+    app.deliver(&expired).await;
+    let bodies = app.outcome_bodies().await;
+    assert_eq!(bodies[0]["externalId"], "customer-123");
+    assert_eq!(bodies[0]["organizationId"], "org-uuid");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_concurrent_copies_of_a_terminal_event_publish_one_message() {
+    let app = TestApp::spawn().await;
+    let body = seed::approved("s-race");
+    let answers = futures::future::join_all((0..20).map(|_| app.deliver(&body))).await;
+    let applied = answers.iter().filter(|a| a.result() == "applied").count();
+    assert!(answers.iter().all(|a| a.status == 200), "{answers:?}");
+    assert_eq!(applied, 1, "exactly one copy wins the conditional write");
+    assert_eq!(app.messages().await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_second_of_two_secrets_is_accepted() {
+    let app = TestApp::spawn().await;
+    let body = serde_json::to_vec(&seed::approved("s-second")).unwrap();
+    let answer = app
+        .post_signed(&body, &sign_hex(SECOND_SECRET.as_bytes(), &body))
+        .await;
+    assert_eq!((answer.status, answer.result()), (200, "applied"));
+}
+
+#[tokio::test]
+async fn every_signature_encoding_is_accepted() {
+    let app = TestApp::spawn().await;
+    // Each encoding of the same MAC (given as lower-case hex).
+    type Encode = fn(&str) -> String;
+    let encodings: [(&str, Encode); 5] = [
+        ("hex", |hex| hex.to_owned()),
+        ("HEX", |hex| hex.to_uppercase()),
+        ("sha256=hex", |hex| format!("sha256={hex}")),
+        ("base64", |hex| STANDARD.encode(hex_bytes(hex))),
+        ("sha256=base64", |hex| {
+            format!("sha256={}", STANDARD.encode(hex_bytes(hex)))
+        }),
+    ];
+    for (name, encode) in encodings {
+        let session = format!("s-enc-{}", name.replace('=', "-"));
+        let body = serde_json::to_vec(&seed::created(&session)).unwrap();
+        let answer = app
+            .post_signed(&body, &encode(&sign_hex(SECRET.as_bytes(), &body)))
+            .await;
+        assert_eq!((answer.status, answer.result()), (200, "applied"), "{name}");
+        assert!(app.item(&session).await.is_some(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_changed_by_one_byte_is_refused_and_nothing_is_kept() {
+    let app = TestApp::spawn().await;
+    let body = serde_json::to_vec(&seed::approved("s-tamper")).unwrap();
+    let signature = sign_hex(SECRET.as_bytes(), &body);
+    let mut tampered = body.clone();
+    let at = tampered.iter().position(|&b| b == b'9').unwrap();
+    tampered[at] = b'1';
+    let answer = app.post_signed(&tampered, &signature).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(
+        answer.body,
+        json!({"result": "rejected_signature", "reason": "signature does not match"})
+    );
+    assert_eq!(app.item_count().await, 0);
+    assert!(app.messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn missing_and_malformed_signatures_are_401() {
+    let app = TestApp::spawn().await;
+    let body = serde_json::to_vec(&seed::approved("s-unsigned")).unwrap();
+    let unsigned = app
+        .request("POST", "/webhooks/gu1", &[], body.clone())
+        .await;
+    assert_eq!(unsigned.status, 401);
+    assert_eq!(
+        unsigned.body["reason"],
+        "missing X-Webhook-Signature header"
+    );
+    let malformed = app.post_signed(&body, "not-a-signature").await;
+    assert_eq!(malformed.status, 401);
+    assert_eq!(
+        malformed.body["reason"],
+        "malformed X-Webhook-Signature header"
+    );
+    let other_secret = app
+        .post_signed(&body, &sign_hex(b"not-configured", &body))
+        .await;
+    assert_eq!(other_secret.status, 401);
+    assert_eq!(app.item_count().await, 0);
+}
+
+#[tokio::test]
+async fn other_gu1_events_are_acknowledged_and_ignored() {
+    let app = TestApp::spawn().await;
+    let answer = app
+        .deliver(&json!({
+            "event": "kyc.validation_approved",
+            "timestamp": "2026-06-11T14:10:00Z",
+            "organizationId": "org-uuid",
+            "payload": {"id": "kyc-1", "status": "approved"}
+        }))
+        .await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.body, json!({"result": "ignored"}));
+    assert_eq!(app.item_count().await, 0);
+    assert!(app.messages().await.is_empty());
+}
+
+#[tokio::test]
+async fn invalid_envelopes_are_400_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        ("not json", "body is not a valid envelope"),
+        (
+            r#"{"payload":{"id":"s","status":"approved"}}"#,
+            "envelope has no event",
+        ),
+        (
+            r#"{"event":"biometric.session_approved","payload":{"status":"approved"}}"#,
+            "payload has no id",
+        ),
+        (
+            r#"{"event":"biometric.session_approved","payload":{"id":"s"}}"#,
+            "payload has no status",
+        ),
+        (
+            r#"{"event":"biometric.session_approved","payload":{"id":"s","status":"finished"}}"#,
+            "payload.status is not a known biometric session status",
+        ),
+    ];
+    for (body, reason) in cases {
+        let answer = app
+            .post_signed(
+                body.as_bytes(),
+                &sign_hex(SECRET.as_bytes(), body.as_bytes()),
+            )
+            .await;
+        assert_eq!(answer.status, 400, "{body}");
+        assert_eq!(answer.result(), "bad_request");
+        assert!(
+            answer.body["reason"].as_str().unwrap().starts_with(reason),
+            "{body}: {:?}",
+            answer.body
+        );
+    }
+    assert_eq!(app.item_count().await, 0);
+}
+
+#[tokio::test]
+async fn other_paths_methods_and_sizes_get_their_codes() {
+    let app = TestApp::spawn().await;
+    assert_eq!(
+        app.request("POST", "/webhooks/other", &[], "{}")
+            .await
+            .status,
+        404
+    );
+    let get = app.request("GET", "/webhooks/gu1", &[], "").await;
+    assert_eq!(get.status, 405);
+    assert_eq!(get.headers["allow"], "POST");
+
+    let mut big = seed::approved("s-big");
+    big["payload"]["padding"] = json!("x".repeat(256 * 1024));
+    let answer = app.deliver(&big).await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(answer.result(), "payload_too_large");
+    assert_eq!(app.item_count().await, 0);
+}
+
+#[tokio::test]
+async fn sqs_down_means_503_then_a_redelivery_publishes_once() {
+    let app = TestApp::spawn().await;
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let broken = app
+        .sibling(Options {
+            sqs_endpoint: Some(closed),
+            ..Options::default()
+        })
+        .await;
+    let answer = broken.deliver(&seed::approved("s-sqs-down")).await;
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.headers["retry-after"], "5");
+    let item = app.item("s-sqs-down").await.unwrap();
+    assert_eq!(
+        text(&item, "status"),
+        Some("approved"),
+        "the state is durable"
+    );
+    assert!(!item.contains_key("outcomePublishedAt"));
+    assert_eq!(text(&item, "pendingOutcome"), Some("PENDING"));
+    assert!(app.messages().await.is_empty());
+
+    // SQS is back: Gu1's retry publishes the outcome, and only once.
+    let retry = app.deliver(&seed::approved("s-sqs-down")).await;
+    assert_eq!((retry.status, retry.result()), (200, "duplicate"));
+    let again = app.deliver(&seed::approved("s-sqs-down")).await;
+    assert_eq!((again.status, again.result()), (200, "duplicate"));
+    assert_eq!(app.messages().await.len(), 1);
+    let item = app.item("s-sqs-down").await.unwrap();
+    assert!(text(&item, "outcomePublishedAt").is_some());
+    assert!(!item.contains_key("pendingOutcome"));
+}
+
+#[tokio::test]
+async fn dynamodb_down_means_503_and_nothing_is_sent() {
+    let app = TestApp::spawn().await;
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let broken = app
+        .sibling(Options {
+            dynamodb_endpoint: Some(closed),
+            ..Options::default()
+        })
+        .await;
+    let answer = broken.deliver(&seed::approved("s-ddb-down")).await;
+    assert_eq!(answer.status, 503);
+    assert_eq!(answer.result(), "failed");
+    assert!(app.messages().await.is_empty());
+    assert_eq!(app.item_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_fifo_queue_gets_group_and_deduplication_ids() {
+    let app = TestApp::spawn_with(Options {
+        fifo: true,
+        ..Options::default()
+    })
+    .await;
+    app.deliver(&seed::approved("s-fifo")).await;
+    let messages = app.messages().await;
+    assert_eq!(messages.len(), 1);
+    let attributes = messages[0].attributes().unwrap();
+    use aws_sdk_sqs::types::MessageSystemAttributeName as A;
+    assert_eq!(
+        attributes.get(&A::MessageGroupId).map(String::as_str),
+        Some("entity-uuid")
+    );
+    assert_eq!(
+        attributes
+            .get(&A::MessageDeduplicationId)
+            .map(String::as_str),
+        Some("s-fifo:approved")
+    );
+}
+
+/// The committed `events/` files, through the Lambda transport's own event
+/// parsing (`lambda_http`), base64 decoding included.
+#[tokio::test]
+async fn the_events_folder_plays_through_the_lambda_transport() {
+    let app = TestApp::spawn().await;
+    // The events are signed with the documented local secret.
+    let receiver = gu1_webhook::Receiver::from_parts(
+        gu1_webhook::verify::Verifier::from_list("gu1-local-demo-secret").unwrap(),
+        app.receiver.publisher().clone(),
+    );
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut answers = Vec::new();
+    for file in &files {
+        let event = std::fs::read_to_string(file).unwrap();
+        let request = lambda_http::request::from_str(&event).expect("an API Gateway event");
+        let response = receiver.handle(request).await;
+        let body: Value = serde_json::from_slice(response.body()).unwrap();
+        answers.push((
+            file.file_stem().unwrap().to_string_lossy().into_owned(),
+            response.status().as_u16(),
+            body["result"].as_str().unwrap_or("").to_owned(),
+        ));
+    }
+    let expected: Vec<(String, u16, String)> = [
+        ("01-session-created", 200, "applied"),
+        ("02-session-in-progress", 200, "applied"),
+        ("03-session-approved", 200, "applied"),
+        ("04-session-rejected", 200, "applied"),
+        ("05-session-abandoned", 200, "applied"),
+        ("06-session-cancelled", 200, "applied"),
+        ("07-session-expired", 200, "applied"),
+        ("08-bad-signature", 401, "rejected_signature"),
+        ("09-base64-body", 200, "applied"),
+    ]
+    .into_iter()
+    .map(|(f, c, r)| (f.to_owned(), c, r.to_owned()))
+    .collect();
+    assert_eq!(answers, expected);
+    assert_eq!(
+        app.messages().await.len(),
+        6,
+        "six sessions reached a terminal status"
+    );
+    assert!(app.item("bio-session-base64").await.is_some());
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}

@@ -1,0 +1,463 @@
+//! Spawn-the-app test support: one moto server per test binary (started on a
+//! free loopback port, stopped when the binary exits), and per test a fresh
+//! table, a fresh queue and the receiver served over real HTTP with the real
+//! SDK clients.
+#![allow(dead_code)]
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::types::AttributeValue;
+use bytes::Bytes;
+use gu1_webhook::publish::{OutcomeQueue, Publisher};
+use gu1_webhook::store::SessionStore;
+use gu1_webhook::verify::{Verifier, sign_hex};
+use gu1_webhook::{Receiver, local, serve};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client as HttpClient;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+pub use serde_json::{Value, json};
+
+/// The secrets every test app accepts; deliveries are signed with the first.
+pub const SECRET: &str = "test-secret-one";
+pub const SECOND_SECRET: &str = "test-secret-two";
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The moto server of this test binary.
+pub struct Moto {
+    pub endpoint: String,
+    _process: Mutex<Child>,
+}
+
+/// Starts moto (through `moto_server.py`, see there) once per test binary.
+/// It runs under a shell that stops it when our end of its stdin closes,
+/// i.e. when the test binary exits.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let python = std::env::var("MOTO_PYTHON")
+            .unwrap_or_else(|_| format!("{}/.venv/moto/bin/python", env!("CARGO_MANIFEST_DIR")));
+        assert!(
+            std::path::Path::new(&python).exists(),
+            "{python} not found: run scripts/test (it installs moto), or set MOTO_PYTHON"
+        );
+        let script = format!(
+            "{}/tests/support/moto_server.py",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let port = free_port();
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(r#""$0" "$1" 127.0.0.1 "$2" >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid"#)
+            .arg(&python)
+            .arg(&script)
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        // Keep the pipe open for the life of the process: never written, never closed.
+        std::mem::forget(child.stdin.take());
+        wait_for_port(port);
+        Moto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            _process: Mutex::new(child),
+        }
+    })
+}
+
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn wait_for_port(port: u16) {
+    for _ in 0..300 {
+        if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::Write;
+            let mut stream = stream;
+            let _ = stream.write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: localhost\r\n\r\n");
+            let mut line = String::new();
+            if BufReader::new(&stream).read_line(&mut line).is_ok() && line.starts_with("HTTP/") {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("moto did not start on port {port}");
+}
+
+/// SDK configuration for one endpoint, with the receiver's own timeouts.
+pub async fn sdk(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .timeout_config(gu1_webhook::config::timeouts())
+        .load()
+        .await
+}
+
+/// A unique name per call, so tests sharing a moto server never collide.
+pub fn unique(prefix: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// How to build a test app.
+pub struct Options {
+    pub fifo: bool,
+    /// Where the receiver's DynamoDB client points (default: moto).
+    pub dynamodb_endpoint: Option<String>,
+    /// Where the receiver's SQS client points (default: moto).
+    pub sqs_endpoint: Option<String>,
+    pub lease: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            fifo: false,
+            dynamodb_endpoint: None,
+            sqs_endpoint: None,
+            lease: gu1_webhook::config::PUBLISH_LEASE,
+        }
+    }
+}
+
+/// One receiver on its own port, with its own table and queue.
+pub struct TestApp {
+    pub url: String,
+    pub table: String,
+    pub queue_url: String,
+    /// Clients that always reach moto, for the test's own checks.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub receiver: Arc<Receiver>,
+    http: HttpClient<HttpConnector, Full<Bytes>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// What the receiver answered.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: hyper::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn result(&self) -> &str {
+        self.body["result"].as_str().unwrap_or("")
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(Options::default()).await
+    }
+
+    pub async fn spawn_with(options: Options) -> Self {
+        let moto = moto();
+        let real = sdk(&moto.endpoint).await;
+        let dynamodb = aws_sdk_dynamodb::Client::new(&real);
+        let sqs = aws_sdk_sqs::Client::new(&real);
+        let table = unique("sessions");
+        local::create_table(&dynamodb, &table)
+            .await
+            .expect("create table");
+        let queue_name = if options.fifo {
+            format!("{}.fifo", unique("outcomes"))
+        } else {
+            unique("outcomes")
+        };
+        let queue_url = local::create_queue(&sqs, &queue_name)
+            .await
+            .expect("create queue");
+        Self::serve(table, queue_url, dynamodb, sqs, options).await
+    }
+
+    /// A receiver over the same table and queue but other endpoints: the
+    /// same deployment after a dependency came back (or went away).
+    pub async fn sibling(&self, options: Options) -> TestApp {
+        Self::serve(
+            self.table.clone(),
+            self.queue_url.clone(),
+            self.dynamodb.clone(),
+            self.sqs.clone(),
+            options,
+        )
+        .await
+    }
+
+    async fn serve(
+        table: String,
+        queue_url: String,
+        dynamodb: aws_sdk_dynamodb::Client,
+        sqs: aws_sdk_sqs::Client,
+        options: Options,
+    ) -> TestApp {
+        let moto = moto();
+        let dynamodb_sdk = sdk(options
+            .dynamodb_endpoint
+            .as_deref()
+            .unwrap_or(&moto.endpoint))
+        .await;
+        let sqs_sdk = sdk(options.sqs_endpoint.as_deref().unwrap_or(&moto.endpoint)).await;
+        let receiver = Arc::new(Receiver::from_parts(
+            Verifier::new([SECRET, SECOND_SECRET]).expect("secrets"),
+            Publisher::new(
+                SessionStore::new(aws_sdk_dynamodb::Client::new(&dynamodb_sdk), &table),
+                OutcomeQueue::new(aws_sdk_sqs::Client::new(&sqs_sdk), &queue_url),
+                options.lease,
+            ),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let server = tokio::spawn(serve::serve(listener, Arc::clone(&receiver)));
+        TestApp {
+            url,
+            table,
+            queue_url,
+            dynamodb,
+            sqs,
+            receiver,
+            http: HttpClient::builder(TokioExecutor::new()).build_http(),
+            server,
+        }
+    }
+
+    /// Sends a raw request.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Answer {
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(format!("{}{}", self.url, path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Full::new(body.into())).expect("request");
+        let response = self.http.request(request).await.expect("response");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// POSTs `body` to the webhook path with the given signature header value.
+    pub async fn post_signed(&self, body: &[u8], signature: &str) -> Answer {
+        self.request(
+            "POST",
+            "/webhooks/gu1",
+            &[
+                ("content-type", "application/json"),
+                ("x-webhook-signature", signature),
+            ],
+            Bytes::copy_from_slice(body),
+        )
+        .await
+    }
+
+    /// POSTs `body` signed (hex) with [`SECRET`], as Gu1 would.
+    pub async fn deliver(&self, body: &Value) -> Answer {
+        let bytes = serde_json::to_vec(body).expect("json");
+        self.post_signed(&bytes, &sign_hex(SECRET.as_bytes(), &bytes))
+            .await
+    }
+
+    /// The stored item of `session`, if any (strongly consistent read).
+    pub async fn item(&self, session: &str) -> Option<Item> {
+        self.dynamodb
+            .get_item()
+            .table_name(&self.table)
+            .key("sessionId", AttributeValue::S(session.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("get item")
+            .item
+    }
+
+    /// How many items the table holds.
+    pub async fn item_count(&self) -> usize {
+        self.dynamodb
+            .scan()
+            .table_name(&self.table)
+            .send()
+            .await
+            .expect("scan")
+            .items()
+            .len()
+    }
+
+    /// Every message on the queue (received once each, never deleted:
+    /// the visibility timeout keeps them out of later receives).
+    pub async fn messages(&self) -> Vec<aws_sdk_sqs::types::Message> {
+        let mut all = Vec::new();
+        loop {
+            let batch = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .visibility_timeout(600)
+                .message_attribute_names("All")
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .send()
+                .await
+                .expect("receive")
+                .messages
+                .unwrap_or_default();
+            if batch.is_empty() {
+                return all;
+            }
+            all.extend(batch);
+        }
+    }
+
+    /// The message bodies, parsed.
+    pub async fn outcome_bodies(&self) -> Vec<Value> {
+        self.messages()
+            .await
+            .iter()
+            .map(|m| serde_json::from_str(m.body().unwrap_or("null")).expect("json body"))
+            .collect()
+    }
+}
+
+/// Text attribute of an item.
+pub fn text<'a>(item: &'a Item, attr: &str) -> Option<&'a str> {
+    item.get(attr)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+/// Number attribute of an item.
+pub fn number(item: &Item, attr: &str) -> Option<u64> {
+    item.get(attr)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+}
+
+/// The seed examples of Gu1's page, for one session id.
+pub mod seed {
+    use super::{Value, json};
+
+    pub fn created(session: &str) -> Value {
+        json!({
+            "event": "biometric.session_created",
+            "timestamp": "2026-06-11T14:00:00Z",
+            "organizationId": "org-uuid",
+            "payload": {
+                "id": session, "entityId": "entity-uuid", "organizationId": "org-uuid",
+                "kycValidationId": "kyc-validation-uuid", "status": "pending", "mode": "face_match",
+                "sessionUrl": "https://verify.example.com/session/abc",
+                "hostedSessionId": "hosted-session-id",
+                "iframeAllow": "camera; microphone; fullscreen; autoplay; encrypted-media",
+                "rejectionCode": null, "rejectionMessage": null,
+                "createdAt": "2026-06-11T14:00:00.000Z", "updatedAt": "2026-06-11T14:00:00.000Z",
+                "completedAt": null,
+                "entity": {"id": "entity-uuid", "externalId": "customer-123", "name": "Jane Doe", "type": "person"}
+            }
+        })
+    }
+
+    pub fn in_progress(session: &str) -> Value {
+        json!({
+            "event": "biometric.session_in_progress",
+            "timestamp": "2026-06-11T14:05:00Z",
+            "organizationId": "org-uuid",
+            "payload": {
+                "id": session, "entityId": "entity-uuid", "status": "in_progress", "mode": "face_match",
+                "sessionUrl": "https://verify.example.com/session/abc",
+                "rejectionCode": null, "rejectionMessage": null
+            }
+        })
+    }
+
+    pub fn approved(session: &str) -> Value {
+        json!({
+            "event": "biometric.session_approved",
+            "timestamp": "2026-06-11T14:10:00Z",
+            "organizationId": "org-uuid",
+            "payload": {
+                "id": session, "entityId": "entity-uuid", "status": "approved", "mode": "face_match",
+                "sessionUrl": "https://verify.example.com/session/abc",
+                "rejectionCode": null, "rejectionMessage": null,
+                "completedAt": "2026-06-11T14:10:00.000Z",
+                "decision": {"face_match": {"status": "Approved", "score": 99.2},
+                             "liveness": {"status": "Approved", "score": 98.5}},
+                "entity": {"id": "entity-uuid", "externalId": "customer-123", "name": "Jane Doe", "type": "person"}
+            }
+        })
+    }
+
+    pub fn rejected(session: &str) -> Value {
+        json!({
+            "event": "biometric.session_rejected",
+            "timestamp": "2026-06-11T14:12:00Z",
+            "organizationId": "org-uuid",
+            "payload": {
+                "id": session, "entityId": "entity-uuid", "status": "rejected", "mode": "face_match",
+                "rejectionCode": "FACE_MATCH_SCORE_LOW",
+                "rejectionMessage": "Face match score 28.5 is below organization threshold 30",
+                "completedAt": "2026-06-11T14:12:00.000Z",
+                "decision": {"face_match": {"status": "Approved", "score": 28.5}},
+                "entity": {"id": "entity-uuid", "externalId": "customer-123", "name": "Jane Doe", "type": "person"}
+            }
+        })
+    }
+
+    /// A terminal event without decision or rejection, for the statuses the
+    /// seed has no example of (abandoned, cancelled, expired).
+    pub fn terminal(session: &str, status: &str) -> Value {
+        json!({
+            "event": format!("biometric.session_{status}"),
+            "timestamp": "2026-06-11T15:00:00Z",
+            "organizationId": "org-uuid",
+            "payload": {
+                "id": session, "entityId": "entity-uuid", "status": status, "mode": "face_match",
+                "rejectionCode": null, "rejectionMessage": null,
+                "entity": {"id": "entity-uuid", "externalId": "customer-123", "name": "Jane Doe", "type": "person"}
+            }
+        })
+    }
+}
