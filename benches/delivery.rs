@@ -1,1 +1,220 @@
-fn main() {}
+//! The CPU work of one delivery, without the network: verify → parse →
+//! decide → build the `UpdateItem` → (terminal) build the SQS message.
+//!
+//! Inputs are `bench/inputs/approved.json` (Gu1's approved example, byte for
+//! byte) and `bench/inputs/large-64k.json` (the same envelope with a 64 KiB
+//! `decision`); see `bench/make_inputs.py`.
+//!
+//! Full run:   cargo bench --bench delivery
+//! Smoke run:  cargo bench --bench delivery -- --quick
+//!         or  DELIVERY_BENCH_SMOKE=1 cargo bench --bench delivery
+//!             (10 samples, 0.1 s warm-up, 0.3 s measurement per benchmark)
+//! `scripts/bench` runs it and reads the medians from
+//! `$CARGO_TARGET_DIR/criterion/*/*/new/estimates.json`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use gu1_webhook::decide::{self, SessionRecord};
+use gu1_webhook::parse::{Delivery, SessionEvent, parse_delivery};
+use gu1_webhook::publish::OutcomeMessage;
+use gu1_webhook::store;
+use gu1_webhook::verify::{Verifier, sign_hex};
+use std::hint::black_box;
+use std::time::Duration;
+
+const APPROVED: &[u8] = include_bytes!("../bench/inputs/approved.json");
+const LARGE: &[u8] = include_bytes!("../bench/inputs/large-64k.json");
+
+/// The secret that signs every body; with 3 secrets it is configured last,
+/// so that the verifier has to try the two others first.
+const SECRET: &str = "bench-secret-0123456789abcdef";
+const OTHER_SECRETS: [&str; 2] = ["old-secret-aaaaaaaaaaaaaaaa", "kyc-secret-bbbbbbbbbbbbbbbb"];
+/// A fixed clock, so that every iteration does the same work.
+const NOW_MS: u64 = 1_781_190_600_000;
+const LEASE_MS: u64 = 30_000;
+
+fn verifier(secrets: usize) -> Verifier {
+    let list: Vec<&str> = OTHER_SECRETS
+        .iter()
+        .copied()
+        .take(secrets - 1)
+        .chain([SECRET])
+        .collect();
+    let v = Verifier::new(list).expect("secrets");
+    assert_eq!(v.secret_count(), secrets);
+    v
+}
+
+/// The stored session as DynamoDB returns it after an applied write
+/// (`ALL_NEW`), built from the event instead of read back from an item.
+fn record_after_write(event: &SessionEvent) -> SessionRecord {
+    SessionRecord {
+        session_id: Some(event.session_id.clone()),
+        status: Some(event.status),
+        event: Some(event.event.clone()),
+        last_event_at: event.timestamp.clone(),
+        entity_id: event.entity_id.clone(),
+        organization_id: event.organization_id.clone(),
+        external_id: event.external_id.clone(),
+        rejection_code: event.rejection_code.clone(),
+        rejection_message: event.rejection_message.clone(),
+        completed_at: event.completed_at.clone(),
+        decision: event.decision.clone(),
+        version: 1,
+        outcome_published_at: None,
+        publish_lease_until: event.status.is_terminal().then_some(NOW_MS + LEASE_MS),
+    }
+}
+
+/// Everything the handler computes for one delivery, except I/O. Returns a
+/// number that depends on all of it, so that nothing is optimised away.
+fn delivery_work(verifier: &Verifier, body: &[u8], header: &[u8]) -> usize {
+    verifier.verify(body, [header]).expect("signature");
+    let Ok(Delivery::Session(event)) = parse_delivery(body) else {
+        panic!("not a session event");
+    };
+    // A new session: the conditional write applies.
+    let verdict = decide::verdict(None, event.status);
+    let update = store::apply_update(&event, Some("wh-bench-1"), NOW_MS, NOW_MS + LEASE_MS);
+    let mut out = update.expression().len();
+    let record = record_after_write(&event);
+    if decide::outcome_duty(verdict, &record, NOW_MS) == decide::OutcomeDuty::Publish {
+        let message = OutcomeMessage::from_record(&record).expect("terminal");
+        let json = serde_json::to_string(&message).expect("message");
+        out += json.len() + message.deduplication_id().len() + message.group_id().len();
+    }
+    out
+}
+
+/// The same subset of the work as `bench/compare.py` and `bench/compare.js`:
+/// verify a hex signature, parse, read the status, decide.
+fn compare_work(verifier: &Verifier, body: &[u8], header: &[u8]) -> usize {
+    verifier.verify(body, [header]).expect("signature");
+    let Ok(Delivery::Session(event)) = parse_delivery(body) else {
+        panic!("not a session event");
+    };
+    decide::verdict(None, event.status) as usize + event.session_id.as_str().len()
+}
+
+fn inputs() -> [(&'static str, &'static [u8]); 2] {
+    [("approved", APPROVED), ("large_64k", LARGE)]
+}
+
+fn per_delivery(c: &mut Criterion) {
+    let mut group = c.benchmark_group("delivery");
+    for (name, body) in inputs() {
+        let header = sign_hex(SECRET.as_bytes(), body);
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        for secrets in [1, 3] {
+            let v = verifier(secrets);
+            assert!(delivery_work(&v, body, header.as_bytes()) > 0);
+            group.bench_with_input(
+                BenchmarkId::new(name, format!("{secrets}_secrets")),
+                &(v, header.as_bytes()),
+                |b, (v, header)| b.iter(|| delivery_work(v, black_box(body), black_box(header))),
+            );
+        }
+    }
+    group.finish();
+}
+
+fn compare_subset(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compare");
+    let v = verifier(1);
+    for (name, body) in inputs() {
+        let header = sign_hex(SECRET.as_bytes(), body);
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_function(BenchmarkId::new("verify_parse_decide", name), |b| {
+            b.iter(|| compare_work(&v, black_box(body), black_box(header.as_bytes())))
+        });
+    }
+    group.finish();
+}
+
+/// Each step alone on the approved body, one secret: where the time goes.
+fn steps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("steps");
+    let v = verifier(1);
+    let body = APPROVED;
+    let header = sign_hex(SECRET.as_bytes(), body);
+    let Ok(Delivery::Session(event)) = parse_delivery(body) else {
+        panic!("not a session event");
+    };
+    let record = record_after_write(&event);
+    group.bench_function("verify", |b| {
+        b.iter(|| v.verify(black_box(body), [black_box(header.as_bytes())]))
+    });
+    group.bench_function("parse", |b| b.iter(|| parse_delivery(black_box(body))));
+    group.bench_function("decide", |b| {
+        b.iter(|| {
+            let verdict = decide::verdict(black_box(None), black_box(event.status));
+            decide::outcome_duty(verdict, black_box(&record), NOW_MS)
+        })
+    });
+    group.bench_function("apply_update", |b| {
+        b.iter(|| {
+            store::apply_update(black_box(&event), Some("wh-bench-1"), NOW_MS, NOW_MS + LEASE_MS)
+                .expression()
+        })
+    });
+    group.bench_function("outcome_message", |b| {
+        b.iter(|| {
+            let record = record_after_write(black_box(&event));
+            let message = OutcomeMessage::from_record(&record).expect("terminal");
+            serde_json::to_string(&message).expect("message")
+        })
+    });
+    group.finish();
+}
+
+/// Verification cost by header form: every form decodes to the same 32 bytes
+/// once, so the cost must not depend on which form Gu1 uses.
+fn header_forms(c: &mut Criterion) {
+    let mut group = c.benchmark_group("verify_header_form");
+    let v = verifier(1);
+    let body = APPROVED;
+    let hex = sign_hex(SECRET.as_bytes(), body);
+    let tag: Vec<u8> = (0..32)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect();
+    let forms = [
+        ("hex", hex.clone()),
+        ("hex_upper", hex.to_uppercase()),
+        ("sha256_hex", format!("sha256={hex}")),
+        ("base64", STANDARD.encode(&tag)),
+        ("base64_nopad", STANDARD_NO_PAD.encode(&tag)),
+    ];
+    for (name, header) in &forms {
+        assert_eq!(v.verify(body, [header.as_bytes()]), Ok(()), "{name}");
+        group.bench_with_input(BenchmarkId::from_parameter(name), header, |b, header| {
+            b.iter(|| v.verify(black_box(body), [black_box(header.as_bytes())]))
+        });
+    }
+    group.finish();
+}
+
+/// Full runs: 50 samples, 1 s warm-up, 2 s measurement per benchmark (about
+/// 50 s in all). `DELIVERY_BENCH_SMOKE=1` shrinks that for CI; command-line
+/// flags (`--quick`, `--sample-size`, ...) still win.
+fn config() -> Criterion {
+    let smoke = std::env::var_os("DELIVERY_BENCH_SMOKE").is_some_and(|v| v != "0");
+    let c = Criterion::default();
+    let c = if smoke {
+        c.sample_size(10)
+            .warm_up_time(Duration::from_millis(100))
+            .measurement_time(Duration::from_millis(300))
+    } else {
+        c.sample_size(50)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(2))
+    };
+    c.without_plots()
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = per_delivery, compare_subset, steps, header_forms
+}
+criterion_main!(benches);

@@ -1,0 +1,45 @@
+# Shared by the scripts in this folder: `source scripts/lib.sh`.
+
+# The virtualenvs live in $GU1_VENV_DIR (default .venv, git-ignored).
+GU1_VENV_DIR=${GU1_VENV_DIR:-$PWD/.venv}
+
+# venv NAME: makes sure $GU1_VENV_DIR/NAME holds exactly the pinned
+# scripts/requirements/NAME.txt (reinstalled when that file changes) and
+# prints the venv's path.
+venv() {
+    local name=$1 dir="$GU1_VENV_DIR/$1" req="scripts/requirements/$1.txt"
+    if ! cmp -s "$req" "$dir/.installed-requirements" 2>/dev/null; then
+        echo "installing $name into $dir (pinned in $req)" >&2
+        rm -rf "$dir"
+        python3 -m venv "$dir"
+        "$dir/bin/pip" install -q --disable-pip-version-check -r "$req" >&2
+        cp "$req" "$dir/.installed-requirements"
+    fi
+    echo "$dir"
+}
+
+# free_port: a free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_for_http URL [TRIES]: polls URL until it answers (10 s by default).
+wait_for_http() {
+    local url=$1 tries=${2:-100}
+    for ((i = 0; i < tries; i++)); do
+        curl -s -o /dev/null "$url" && return 0
+        sleep 0.1
+    done
+    echo "nothing answered at $url" >&2
+    return 1
+}
+
+# start_moto PORT: starts the emulator on 127.0.0.1:PORT in the background
+# (PID in MOTO_PID) and waits until it answers.
+start_moto() {
+    local moto
+    moto=$(venv moto)
+    "$moto/bin/python" tests/support/moto_server.py 127.0.0.1 "$1" >/dev/null 2>&1 &
+    MOTO_PID=$!
+    wait_for_http "http://127.0.0.1:$1/moto-api/"
+}
