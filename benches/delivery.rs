@@ -154,8 +154,13 @@ fn steps(c: &mut Criterion) {
     });
     group.bench_function("apply_update", |b| {
         b.iter(|| {
-            store::apply_update(black_box(&event), Some("wh-bench-1"), NOW_MS, NOW_MS + LEASE_MS)
-                .expression()
+            store::apply_update(
+                black_box(&event),
+                Some("wh-bench-1"),
+                NOW_MS,
+                NOW_MS + LEASE_MS,
+            )
+            .expression()
         })
     });
     group.bench_function("outcome_message", |b| {

@@ -16,7 +16,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "bench-secret-0123456789abcdef";
-const INPUTS: [(&str, &str); 2] = [("approved", "approved.json"), ("large_64k", "large-64k.json")];
+const INPUTS: [(&str, &str); 2] = [
+    ("approved", "approved.json"),
+    ("large_64k", "large-64k.json"),
+];
 
 fn work(verifier: &Verifier, body: &[u8], header: &[u8]) -> usize {
     if verifier.verify(body, [header]).is_err() {
@@ -50,7 +53,9 @@ fn main() {
     let mut min_batch_ms: u64 = 20;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
-        let value = args.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        let value = args
+            .next()
+            .unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--inputs" => inputs = value,
             "--batches" => batches = value.parse().expect("--batches N"),

@@ -21,17 +21,26 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 async fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let sdk = aws_config::load_from_env().await;
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["setup", table, queue] => {
             gu1_webhook::local::create_table(&aws_sdk_dynamodb::Client::new(&sdk), table).await?;
-            let url = gu1_webhook::local::create_queue(&aws_sdk_sqs::Client::new(&sdk), queue).await?;
+            let url =
+                gu1_webhook::local::create_queue(&aws_sdk_sqs::Client::new(&sdk), queue).await?;
             println!("{url}");
             Ok(())
         }
         ["play", receiver, table, queue_url, events @ ..] => {
             play(&sdk, receiver, table, queue_url, events).await
         }
-        _ => Err("usage: demo setup TABLE QUEUE | demo play RECEIVER_URL TABLE QUEUE_URL EVENT.json...".into()),
+        _ => Err(
+            "usage: demo setup TABLE QUEUE | demo play RECEIVER_URL TABLE QUEUE_URL EVENT.json..."
+                .into(),
+        ),
     }
 }
 
@@ -65,14 +74,20 @@ async fn play(
                 request = request.header(name.as_str(), value);
             }
         }
-        let response = http.request(request.body(Full::new(Bytes::from(body)))?).await?;
+        let response = http
+            .request(request.body(Full::new(Bytes::from(body)))?)
+            .await?;
         let status = response.status();
         let answer = response.into_body().collect().await?.to_bytes();
         let name = std::path::Path::new(path)
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        println!("{name:<24} {} {}", status.as_u16(), String::from_utf8_lossy(&answer));
+        println!(
+            "{name:<24} {} {}",
+            status.as_u16(),
+            String::from_utf8_lossy(&answer)
+        );
     }
 
     println!("\n== DynamoDB items ({table})");
@@ -87,10 +102,8 @@ async fn play(
             .await?
             .item
             .unwrap_or_default();
-        let item: serde_json::Map<String, Value> = item
-            .into_iter()
-            .map(|(k, v)| (k, plain(&v)))
-            .collect();
+        let item: serde_json::Map<String, Value> =
+            item.into_iter().map(|(k, v)| (k, plain(&v))).collect();
         println!("{}", serde_json::to_string_pretty(&item)?);
     }
 

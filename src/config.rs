@@ -3,7 +3,6 @@
 //! The receiver fails closed: with no webhook secret it refuses to start
 //! rather than accept deliveries it cannot authenticate.
 
-use crate::verify::{NoSecrets, Verifier};
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use std::time::Duration;
@@ -39,31 +38,47 @@ pub const PUBLISH_LEASE: Duration = Duration::from_secs(30);
 pub enum ConfigError {
     #[error("{0} is not set")]
     Missing(&'static str),
-    #[error("set {SECRETS_VAR} or {SECRETS_ARN_VAR}: {0}")]
-    NoSecrets(#[from] NoSecrets),
-    #[error("could not read the webhook secrets from Secrets Manager: {0}")]
-    SecretsManager(String),
+    #[error("no webhook secret configured: set {SECRETS_VAR} or {SECRETS_ARN_VAR}")]
+    NoSecrets,
+}
+
+/// Where the webhook secrets come from.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretsSource {
+    /// The comma-separated list itself (`GU1_WEBHOOK_SECRETS`).
+    List(String),
+    /// A Secrets Manager secret holding that list (`GU1_WEBHOOK_SECRETS_ARN`).
+    SecretsManager { secret_id: String },
+}
+
+impl std::fmt::Debug for SecretsSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::List(_) => f.write_str("List(<redacted>)"),
+            Self::SecretsManager { secret_id } => write!(f, "SecretsManager({secret_id})"),
+        }
+    }
 }
 
 /// What the receiver needs besides the SDK clients.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub verifier: Verifier,
+    pub secrets: SecretsSource,
     pub sessions_table: String,
     pub outcomes_queue_url: String,
 }
 
 impl Config {
-    /// Reads the configuration; fetches the secrets from Secrets Manager when
-    /// `GU1_WEBHOOK_SECRETS_ARN` names them.
-    pub async fn load(sdk: &SdkConfig) -> Result<Self, ConfigError> {
+    /// Reads the configuration from the environment. A secret list given
+    /// directly wins over a Secrets Manager secret.
+    pub fn from_env() -> Result<Self, ConfigError> {
         let secrets = match (var(SECRETS_VAR), var(SECRETS_ARN_VAR)) {
-            (Some(list), _) => list,
-            (None, Some(arn)) => fetch_secret(sdk, &arn).await?,
-            (None, None) => String::new(),
+            (Some(list), _) => SecretsSource::List(list),
+            (None, Some(secret_id)) => SecretsSource::SecretsManager { secret_id },
+            (None, None) => return Err(ConfigError::NoSecrets),
         };
         Ok(Self {
-            verifier: Verifier::from_list(&secrets)?,
+            secrets,
             sessions_table: var(TABLE_VAR).ok_or(ConfigError::Missing(TABLE_VAR))?,
             outcomes_queue_url: var(QUEUE_VAR).ok_or(ConfigError::Missing(QUEUE_VAR))?,
         })
@@ -87,21 +102,6 @@ pub fn timeouts() -> TimeoutConfig {
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)
         .operation_timeout(OPERATION_TIMEOUT)
         .build()
-}
-
-async fn fetch_secret(sdk: &SdkConfig, arn: &str) -> Result<String, ConfigError> {
-    aws_sdk_secretsmanager::Client::new(sdk)
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| {
-            ConfigError::SecretsManager(
-                aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
-            )
-        })?
-        .secret_string
-        .ok_or_else(|| ConfigError::SecretsManager("the secret has no string value".into()))
 }
 
 fn var(name: &str) -> Option<String> {

@@ -10,8 +10,8 @@ use crate::decide::{OutcomeDuty, Verdict, outcome_duty};
 use crate::parse::{Delivery, SessionEvent, parse_delivery};
 use crate::publish::{OutcomeQueue, Publisher};
 use crate::respond::{Accepted, Rejection, respond};
+use crate::secrets::Keyring;
 use crate::store::{SessionStore, now_ms};
-use crate::verify::Verifier;
 use aws_config::SdkConfig;
 use lambda_http::http::{HeaderMap, Method, Response};
 use lambda_http::{Body, Request};
@@ -29,26 +29,23 @@ pub const WEBHOOK_ID_HEADER: &str = "x-webhook-id";
 pub const WEBHOOK_EVENT_HEADER: &str = "x-webhook-event";
 
 /// Everything a delivery needs, built once at start-up.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Receiver {
-    verifier: Verifier,
+    keyring: Keyring,
     publisher: Publisher,
 }
 
 impl Receiver {
     /// Builds the SDK clients from one shared configuration.
-    pub fn new(config: &Config, sdk: &SdkConfig) -> Self {
+    pub fn new(keyring: Keyring, config: &Config, sdk: &SdkConfig) -> Self {
         let store = SessionStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.sessions_table);
         let queue = OutcomeQueue::new(aws_sdk_sqs::Client::new(sdk), &config.outcomes_queue_url);
-        Self::from_parts(
-            config.verifier.clone(),
-            Publisher::new(store, queue, PUBLISH_LEASE),
-        )
+        Self::from_parts(keyring, Publisher::new(store, queue, PUBLISH_LEASE))
     }
 
-    pub fn from_parts(verifier: Verifier, publisher: Publisher) -> Self {
+    pub fn from_parts(keyring: impl Into<Keyring>, publisher: Publisher) -> Self {
         Self {
-            verifier,
+            keyring: keyring.into(),
             publisher,
         }
     }
@@ -92,9 +89,13 @@ impl Receiver {
         if body.len() > MAX_BODY_BYTES {
             return Err(Rejection::TooLarge);
         }
-        let signatures = request.headers().get_all(SIGNATURE_HEADER);
-        self.verifier
-            .verify(body, signatures.iter().map(|v| v.as_bytes()))?;
+        let signatures: Vec<&[u8]> = request
+            .headers()
+            .get_all(SIGNATURE_HEADER)
+            .iter()
+            .map(|v| v.as_bytes())
+            .collect();
+        self.keyring.verify(body, &signatures).await?;
         let event = match parse_delivery(body)? {
             Delivery::Session(event) => event,
             Delivery::Ignored { event } => {

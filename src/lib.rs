@@ -13,7 +13,8 @@
 //! [`delivery`] strings the steps together; [`serve`] (local HTTP) and the
 //! Lambda runtime (in `main.rs`) are two transports for the same handler.
 //! [`sweep`] publishes outcomes that a failure left pending. Steps 1 to 3 are
-//! free of AWS types and I/O. [`config`] is read once at start-up, [`metrics`]
+//! free of AWS types and I/O. [`config`] is read once at start-up,
+//! [`secrets`] keeps the webhook secrets (and re-reads them on rotation), [`metrics`]
 //! are EMF log lines, and [`local`] creates the table and queue on a local
 //! emulator for the demo and the tests.
 
@@ -27,6 +28,7 @@ pub mod metrics;
 pub mod parse;
 pub mod publish;
 pub mod respond;
+pub mod secrets;
 pub mod serve;
 pub mod store;
 pub mod sweep;

@@ -6,7 +6,8 @@
 //! - `gu1-webhook serve [--listen ADDR]`: the same receiver over local HTTP.
 //! - `gu1-webhook sweep [--grace-seconds N] [--page-size N]`: one sweep.
 
-use gu1_webhook::config::{Config, ConfigError, sdk_config};
+use gu1_webhook::config::{Config, sdk_config};
+use gu1_webhook::secrets::Keyring;
 use gu1_webhook::{Receiver, serve, sweep};
 use lambda_runtime::{LambdaEvent, service_fn};
 use std::process::ExitCode;
@@ -57,13 +58,11 @@ fn main() -> ExitCode {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn run(command: Command) -> Result<(), BoxError> {
+    // Fail closed: without a secret (or a table, or a queue) nothing starts.
+    let config = Config::from_env()?;
     let sdk = sdk_config().await;
-    let config = Config::load(&sdk).await.map_err(|e: ConfigError| {
-        // Fail closed, and say why before the process ends.
-        tracing::error!(error = %e, "configuration refused");
-        e
-    })?;
-    let receiver = Arc::new(Receiver::new(&config, &sdk));
+    let keyring = Keyring::load(&config.secrets, &sdk).await?;
+    let receiver = Arc::new(Receiver::new(keyring, &config, &sdk));
     match command {
         Command::Lambda => {
             lambda_http::run(lambda_http::service_fn(move |request| {

@@ -277,6 +277,33 @@ mod tests {
     }
 
     #[test]
+    fn message_keys_are_exactly_the_published_schema() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../schema/outcome-message.v1.json")).unwrap();
+        let record = approved();
+        let message = serde_json::to_value(OutcomeMessage::from_record(&record).unwrap()).unwrap();
+        let mut keys: Vec<&str> = message
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut required: Vec<&str> = schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap())
+            .collect();
+        keys.sort();
+        required.sort();
+        assert_eq!(keys, required);
+        assert_eq!(
+            schema["properties"]["schemaVersion"]["const"],
+            SCHEMA_VERSION
+        );
+    }
+
+    #[test]
     fn fifo_keys_follow_the_entity_and_the_outcome() {
         let mut record = approved();
         let message = OutcomeMessage::from_record(&record).unwrap();
