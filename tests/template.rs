@@ -509,6 +509,11 @@ fn both_functions_run_the_one_binary_with_the_right_handler() {
             env!("CARGO_PKG_NAME")
         );
     }
+    // Same metadata: SAM builds the binary once for both.
+    assert_eq!(
+        at(receiver(&t), &["Metadata"]),
+        at(sweeper(&t), &["Metadata"])
+    );
 }
 
 #[test]

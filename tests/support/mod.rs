@@ -140,6 +140,33 @@ impl Default for Options {
     }
 }
 
+/// A listener on a free loopback port that accepts connections and never
+/// answers: a dependency that hangs. Stops when dropped.
+pub struct Hang {
+    pub endpoint: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Hang {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub async fn hang() -> Hang {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    Hang { endpoint, task }
+}
+
 /// One receiver on its own port, with its own table and queue.
 pub struct TestApp {
     pub url: String,
@@ -258,6 +285,19 @@ impl TestApp {
         headers: &[(&str, &str)],
         body: impl Into<Bytes>,
     ) -> Answer {
+        self.try_request(method, path, headers, body)
+            .await
+            .expect("an answer")
+    }
+
+    /// Sends a raw request; `Err` when the connection ends without an answer.
+    pub async fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Result<Answer, hyper_util::client::legacy::Error> {
         let mut request = hyper::Request::builder()
             .method(method)
             .uri(format!("{}{}", self.url, path));
@@ -265,7 +305,7 @@ impl TestApp {
             request = request.header(*name, *value);
         }
         let request = request.body(Full::new(body.into())).expect("request");
-        let response = self.http.request(request).await.expect("response");
+        let response = self.http.request(request).await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response
@@ -275,11 +315,18 @@ impl TestApp {
             .expect("body")
             .to_bytes();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer {
+        Ok(Answer {
             status,
             headers,
             body,
-        }
+        })
+    }
+
+    /// The signed request Gu1 would send for `body`.
+    pub fn signed(body: &Value) -> (Vec<u8>, String) {
+        let bytes = serde_json::to_vec(body).expect("json");
+        let signature = sign_hex(SECRET.as_bytes(), &bytes);
+        (bytes, signature)
     }
 
     /// POSTs `body` to the webhook path with the given signature header value.
@@ -298,9 +345,8 @@ impl TestApp {
 
     /// POSTs `body` signed (hex) with [`SECRET`], as Gu1 would.
     pub async fn deliver(&self, body: &Value) -> Answer {
-        let bytes = serde_json::to_vec(body).expect("json");
-        self.post_signed(&bytes, &sign_hex(SECRET.as_bytes(), &bytes))
-            .await
+        let (bytes, signature) = Self::signed(body);
+        self.post_signed(&bytes, &signature).await
     }
 
     /// The stored item of `session`, if any (strongly consistent read).
