@@ -55,8 +55,14 @@ fn binary(env: &Env) -> Command {
     command
 }
 
-/// (file name, headers, body bytes) of each committed event.
-fn events() -> Vec<(String, Vec<(String, String)>, Vec<u8>)> {
+/// One committed event, as Gu1 would send it over HTTP.
+struct Event {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// The committed events, in file-name order.
+fn events() -> Vec<Event> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -114,13 +120,13 @@ async fn serve_and_sweep_log_one_clean_line_per_delivery() {
 
     let events = events();
     let mut codes = Vec::new();
-    for (_, headers, body) in &events {
+    for event in &events {
         let mut request = hyper::Request::post(&url);
-        for (name, value) in headers {
+        for (name, value) in &event.headers {
             request = request.header(name, value);
         }
         let response = http
-            .request(request.body(body.clone().into()).unwrap())
+            .request(request.body(event.body.clone().into()).unwrap())
             .await
             .expect("answer");
         codes.push(response.status().as_u16());
@@ -164,8 +170,8 @@ async fn serve_and_sweep_log_one_clean_line_per_delivery() {
         "verify.example.com".to_owned(),
         "face_match".to_owned(),
     ];
-    for (_, headers, _) in &events {
-        for (name, value) in headers {
+    for event in &events {
+        for (name, value) in &event.headers {
             if name == "x-webhook-signature" {
                 forbidden.push(value.trim_start_matches("sha256=").to_owned());
             }
