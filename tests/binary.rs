@@ -88,11 +88,7 @@ fn events() -> Vec<Event> {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
                 .collect();
-            (
-                path.file_stem().unwrap().to_string_lossy().into_owned(),
-                headers,
-                body,
-            )
+            Event { headers, body }
         })
         .collect()
 }
