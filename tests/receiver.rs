@@ -81,6 +81,36 @@ async fn the_seed_sequence_ends_approved_with_every_field_and_one_message() {
 }
 
 #[tokio::test]
+async fn each_delivery_makes_the_fewest_round_trips() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (seed::created("s-rt"), vec!["UpdateItem"]),
+        (seed::in_progress("s-rt"), vec!["UpdateItem"]),
+        (seed::in_progress("s-rt"), vec!["UpdateItem"]), // duplicate: no follow-up read
+        (seed::created("s-rt"), vec!["UpdateItem"]),     // stale: no follow-up read
+        (
+            seed::approved("s-rt"),
+            vec!["UpdateItem", "SendMessage", "UpdateItem"], // write, send, marker
+        ),
+        (seed::approved("s-rt"), vec!["UpdateItem"]), // duplicate of a published outcome
+    ];
+    for (body, expected) in cases {
+        app.calls.take();
+        let answer = app.deliver(&body).await;
+        assert_eq!(answer.status, 200);
+        assert_eq!(app.calls.take(), expected, "{}", answer.result());
+    }
+    let ignored = app
+        .deliver(&json!({"event": "entity.updated", "payload": {}}))
+        .await;
+    assert_eq!(ignored.result(), "ignored");
+    assert!(
+        app.calls.take().is_empty(),
+        "an ignored event touches nothing"
+    );
+}
+
+#[tokio::test]
 async fn the_rejected_example_carries_its_reason_to_the_queue() {
     let app = TestApp::spawn().await;
     assert_eq!(

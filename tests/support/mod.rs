@@ -140,6 +140,44 @@ impl Default for Options {
     }
 }
 
+/// The AWS operations the receiver's clients sent, in order (one entry per
+/// HTTP request, retries included), e.g. `["UpdateItem", "SendMessage"]`.
+#[derive(Debug, Default)]
+pub struct Calls(Mutex<Vec<String>>);
+
+impl Calls {
+    /// The calls so far, emptying the record.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().expect("calls"))
+    }
+}
+
+/// Records each request's operation (from its `X-Amz-Target` header).
+#[derive(Debug)]
+struct CountCalls(Arc<Calls>);
+
+impl aws_sdk_dynamodb::config::Intercept for CountCalls {
+    fn name(&self) -> &'static str {
+        "CountCalls"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_dynamodb::config::RuntimeComponents,
+        _: &mut aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or("?");
+        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        self.0.0.lock().expect("calls").push(operation);
+        Ok(())
+    }
+}
+
 /// A listener on a free loopback port that accepts connections and never
 /// answers: a dependency that hangs. Stops when dropped.
 pub struct Hang {
@@ -176,6 +214,8 @@ pub struct TestApp {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub receiver: Arc<Receiver>,
+    /// Every call the receiver's own clients made.
+    pub calls: Arc<Calls>,
     http: HttpClient<HttpConnector, Full<Bytes>>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -252,11 +292,22 @@ impl TestApp {
             .unwrap_or(&moto.endpoint))
         .await;
         let sqs_sdk = sdk(options.sqs_endpoint.as_deref().unwrap_or(&moto.endpoint)).await;
+        let calls = Arc::new(Calls::default());
+        let dynamodb_client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&dynamodb_sdk)
+                .interceptor(CountCalls(Arc::clone(&calls)))
+                .build(),
+        );
+        let sqs_client = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&sqs_sdk)
+                .interceptor(CountCalls(Arc::clone(&calls)))
+                .build(),
+        );
         let receiver = Arc::new(Receiver::from_parts(
             Verifier::new([SECRET, SECOND_SECRET]).expect("secrets"),
             Publisher::new(
-                SessionStore::new(aws_sdk_dynamodb::Client::new(&dynamodb_sdk), &table),
-                OutcomeQueue::new(aws_sdk_sqs::Client::new(&sqs_sdk), &queue_url),
+                SessionStore::new(dynamodb_client, &table),
+                OutcomeQueue::new(sqs_client, &queue_url),
                 options.lease,
             ),
         ));
@@ -272,6 +323,7 @@ impl TestApp {
             dynamodb,
             sqs,
             receiver,
+            calls,
             http: HttpClient::builder(TokioExecutor::new()).build_http(),
             server,
         }

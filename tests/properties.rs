@@ -1,0 +1,485 @@
+//! Property tests of the pure steps: the decision rules (`decide`) replayed
+//! over any delivery order, the signature check (`verify`) and the envelope
+//! parser (`parse`). No I/O; fixed seeds, so a run is reproducible.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use gu1_webhook::decide::{OutcomeDuty, SessionRecord, Verdict, outcome_duty, verdict};
+use gu1_webhook::parse::{Delivery, SessionStatus, is_safe_id, parse_delivery};
+use gu1_webhook::verify::{SignatureError, Verifier, sign_hex};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngSeed};
+use serde_json::{Value, json};
+
+/// 10,000 cases from a fixed seed, no regression files.
+fn config(cases: u32, seed: u64) -> Config {
+    Config {
+        cases,
+        rng_seed: RngSeed::Fixed(seed),
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// decide: a session's deliveries, replayed against a one-item model store
+// ---------------------------------------------------------------------------
+
+const TERMINALS: [SessionStatus; 5] = [
+    SessionStatus::Approved,
+    SessionStatus::Rejected,
+    SessionStatus::Abandoned,
+    SessionStatus::Cancelled,
+    SessionStatus::Expired,
+];
+/// How long the model's publish lease lasts, in model milliseconds (one
+/// delivery is one millisecond).
+const LEASE_MS: u64 = 5;
+
+/// What replaying a sequence of deliveries did.
+#[derive(Debug, Default)]
+struct Trace {
+    /// The stored status after each delivery.
+    stored: Vec<SessionStatus>,
+    verdicts: Vec<Verdict>,
+    /// Terminal statuses that were `Applied`.
+    terminals_applied: Vec<SessionStatus>,
+    /// Outcomes that reached the queue.
+    sent: Vec<SessionStatus>,
+    /// `OutcomeDuty::Publish` decisions.
+    publish_duties: usize,
+}
+
+impl Trace {
+    fn last(&self) -> Option<SessionStatus> {
+        self.stored.last().copied()
+    }
+}
+
+/// Replays `deliveries` in order against a store holding one session, the way
+/// `delivery.rs` uses the rules: the verdict decides the write (`Applied`
+/// replaces the status; a terminal write takes the publish lease), then the
+/// outcome duty decides who sends. `send_ok[i]` says whether the send of the
+/// i-th delivery works (missing: it works); a failed send releases the lease,
+/// as `Publisher::publish_held` does.
+fn replay(deliveries: &[SessionStatus], send_ok: &[bool]) -> Trace {
+    let mut record = SessionRecord::default();
+    let mut trace = Trace::default();
+    for (i, &incoming) in deliveries.iter().enumerate() {
+        let now = i as u64;
+        let v = verdict(record.status, incoming);
+        if v == Verdict::Applied {
+            record.status = Some(incoming);
+            if incoming.is_terminal() {
+                record.publish_lease_until = Some(now + LEASE_MS);
+                trace.terminals_applied.push(incoming);
+            }
+        }
+        let duty = outcome_duty(v, &record, now);
+        let publish = match duty {
+            OutcomeDuty::None | OutcomeDuty::HeldElsewhere => false,
+            OutcomeDuty::Publish => {
+                trace.publish_duties += 1;
+                true
+            }
+            // The claim is a conditional write on a lapsed (or released) lease.
+            OutcomeDuty::ClaimAndPublish => {
+                assert!(record.publish_lease_until.is_none_or(|until| until <= now));
+                record.publish_lease_until = Some(now + LEASE_MS);
+                true
+            }
+        };
+        if publish {
+            let status = record.status.expect("a duty implies a stored status");
+            if send_ok.get(i).copied().unwrap_or(true) {
+                trace.sent.push(status);
+                record.outcome_published_at = Some(format!("t{now}"));
+                record.publish_lease_until = None;
+            } else {
+                record.publish_lease_until = None;
+            }
+        }
+        trace.verdicts.push(v);
+        trace
+            .stored
+            .push(record.status.expect("stored after a delivery"));
+    }
+    trace
+}
+
+/// The final status the rules promise for `deliveries`: the highest rank
+/// delivered, and among terminal statuses the first one delivered.
+fn expected_final(deliveries: &[SessionStatus]) -> Option<SessionStatus> {
+    deliveries
+        .iter()
+        .copied()
+        .find(|s| s.is_terminal())
+        .or_else(|| deliveries.iter().copied().max_by_key(|s| s.rank()))
+}
+
+fn terminal() -> impl Strategy<Value = SessionStatus> {
+    proptest::sample::select(TERMINALS.to_vec())
+}
+
+/// A valid ordered lifecycle (`pending`, `in_progress`, one terminal), or a
+/// prefix of it (the session is not over yet), with every event delivered 1
+/// to 3 times: (the ordered lifecycle, the deliveries in that order).
+fn lifecycle() -> impl Strategy<Value = (Vec<SessionStatus>, Vec<SessionStatus>)> {
+    (
+        terminal(),
+        1..=3usize,
+        proptest::collection::vec(1..=3usize, 3),
+    )
+        .prop_map(|(last, len, copies)| {
+            let ordered: Vec<SessionStatus> =
+                [SessionStatus::Pending, SessionStatus::InProgress, last][..len].to_vec();
+            let deliveries = ordered
+                .iter()
+                .zip(&copies)
+                .flat_map(|(&s, &n)| std::iter::repeat_n(s, n))
+                .collect();
+            (ordered, deliveries)
+        })
+}
+
+/// The lifecycle's deliveries in any order: (ordered lifecycle, shuffled).
+fn permuted_lifecycle() -> impl Strategy<Value = (Vec<SessionStatus>, Vec<SessionStatus>)> {
+    lifecycle()
+        .prop_flat_map(|(ordered, deliveries)| (Just(ordered), Just(deliveries).prop_shuffle()))
+}
+
+/// A lifecycle with 0 to 4 extra terminal statuses (some conflicting with the
+/// lifecycle's, some repeating it) mixed in anywhere.
+fn conflicting_deliveries() -> impl Strategy<Value = Vec<SessionStatus>> {
+    (lifecycle(), proptest::collection::vec(terminal(), 0..=4)).prop_flat_map(
+        |((_, mut deliveries), extra)| {
+            deliveries.extend(extra);
+            Just(deliveries).prop_shuffle()
+        },
+    )
+}
+
+/// The invariants that hold for any delivery order, conflicts included.
+fn check_invariants(deliveries: &[SessionStatus], trace: &Trace) -> Result<(), TestCaseError> {
+    prop_assert_eq!(trace.last(), expected_final(deliveries));
+    let first_terminal = deliveries.iter().copied().find(|s| s.is_terminal());
+    if let Some(first) = first_terminal {
+        prop_assert_eq!(
+            trace.last(),
+            Some(first),
+            "the first terminal delivered is kept"
+        );
+    }
+    prop_assert!(
+        trace.terminals_applied.len() <= 1,
+        "more than one terminal applied: {:?}",
+        trace.terminals_applied
+    );
+    prop_assert_eq!(trace.terminals_applied.first().copied(), first_terminal);
+    prop_assert!(
+        trace.stored.windows(2).all(|w| w[0].rank() <= w[1].rank()),
+        "rank went down: {:?}",
+        trace.stored
+    );
+    prop_assert!(trace.sent.len() <= 1, "outcomes sent: {:?}", trace.sent);
+    prop_assert!(
+        trace.publish_duties <= 1,
+        "{} publish duties",
+        trace.publish_duties
+    );
+    for (i, (&incoming, &v)) in deliveries.iter().zip(&trace.verdicts).enumerate() {
+        let before = i.checked_sub(1).map(|j| trace.stored[j]);
+        let conflict =
+            before.is_some_and(|b| b.is_terminal() && incoming.is_terminal() && b != incoming);
+        prop_assert_eq!(
+            v == Verdict::Conflict,
+            conflict,
+            "delivery {} ({})",
+            i,
+            incoming
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(10_000, 0x6775_315f_6465_6369))]
+
+    /// Duplicated, reordered and conflicting deliveries: the first terminal
+    /// wins, the rank never falls, and exactly one outcome is sent once the
+    /// session is terminal.
+    #[test]
+    fn any_delivery_order_keeps_the_first_terminal_and_sends_once(
+        deliveries in conflicting_deliveries(),
+    ) {
+        let trace = replay(&deliveries, &[]);
+        check_invariants(&deliveries, &trace)?;
+        let terminal = deliveries.iter().copied().find(|s| s.is_terminal());
+        prop_assert_eq!(trace.sent.first().copied(), terminal);
+        prop_assert_eq!(trace.publish_duties, usize::from(terminal.is_some()));
+    }
+
+    /// Without conflicts, every permutation of a (duplicated) lifecycle ends
+    /// where the lifecycle delivered in order ends, and sends what it sends.
+    #[test]
+    fn every_permutation_ends_where_the_ordered_lifecycle_ends(
+        (ordered, deliveries) in permuted_lifecycle(),
+    ) {
+        let in_order = replay(&ordered, &[]);
+        let shuffled = replay(&deliveries, &[]);
+        check_invariants(&deliveries, &shuffled)?;
+        prop_assert_eq!(shuffled.last(), ordered.last().copied());
+        prop_assert_eq!(shuffled.last(), in_order.last());
+        prop_assert_eq!(&shuffled.sent, &in_order.sent);
+        prop_assert!(shuffled.verdicts.iter().all(|v| *v != Verdict::Conflict));
+    }
+
+    /// Sends that fail (and release the lease) are retried by a later
+    /// delivery of the same session; still at most one outcome is sent.
+    #[test]
+    fn failed_sends_are_retried_by_later_deliveries_and_sent_at_most_once(
+        deliveries in conflicting_deliveries(),
+        send_ok in proptest::collection::vec(any::<bool>(), 0..16),
+    ) {
+        let trace = replay(&deliveries, &send_ok);
+        check_invariants(&deliveries, &trace)?;
+        if let Some(sent) = trace.sent.first() {
+            prop_assert_eq!(Some(*sent), trace.last(), "the kept terminal is what is sent");
+        }
+        // Once terminal, a delivery whose send works sends the outcome (if
+        // nothing has yet): the lease is released after every failure.
+        let terminal_from = deliveries.iter().position(|s| s.is_terminal());
+        if let Some(from) = terminal_from {
+            let any_send_works = (from..deliveries.len()).any(|i| send_ok.get(i).copied().unwrap_or(true));
+            prop_assert_eq!(trace.sent.len(), usize::from(any_send_works));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// verify: every encoding of the right MAC passes; any flipped bit fails
+// ---------------------------------------------------------------------------
+
+fn mac(secret: &[u8], body: &[u8]) -> Vec<u8> {
+    let hex = sign_hex(secret, body);
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+fn to_hex(tag: &[u8]) -> String {
+    tag.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every header encoding the receiver documents, of one MAC.
+fn encodings(tag: &[u8]) -> Vec<String> {
+    let hex = to_hex(tag);
+    vec![
+        hex.clone(),
+        hex.to_uppercase(),
+        format!("sha256={hex}"),
+        format!("SHA256={}", hex.to_uppercase()),
+        STANDARD.encode(tag),
+        STANDARD_NO_PAD.encode(tag),
+        format!("sha256={}", STANDARD.encode(tag)),
+        format!(" {hex}\t"),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config(1_000, 0x6775_315f_7665_7269))]
+
+    #[test]
+    fn a_right_mac_verifies_in_every_encoding_and_one_flipped_bit_does_not(
+        body in proptest::collection::vec(any::<u8>(), 0..1024),
+        secret in proptest::collection::vec(any::<u8>(), 1..100),
+        other in proptest::collection::vec(any::<u8>(), 1..100),
+        body_bit in any::<usize>(),
+        tag_bit in 0..256usize,
+    ) {
+        // The secret may be anywhere in the list of configured secrets.
+        let verifier = Verifier::new([other.as_slice(), secret.as_slice()]).expect("secrets");
+        let tag = mac(&secret, &body);
+        for header in encodings(&tag) {
+            prop_assert_eq!(verifier.verify(&body, [header.as_bytes()]), Ok(()), "{}", header);
+        }
+
+        let mut flipped_tag = tag.clone();
+        flipped_tag[tag_bit / 8] ^= 1 << (tag_bit % 8);
+        for header in encodings(&flipped_tag) {
+            prop_assert_eq!(
+                verifier.verify(&body, [header.as_bytes()]),
+                Err(SignatureError::Mismatch),
+                "{}", header
+            );
+        }
+
+        if !body.is_empty() {
+            let bit = body_bit % (body.len() * 8);
+            let mut flipped_body = body.clone();
+            flipped_body[bit / 8] ^= 1 << (bit % 8);
+            let header = to_hex(&tag);
+            prop_assert_eq!(
+                verifier.verify(&flipped_body, [header.as_bytes()]),
+                Err(SignatureError::Mismatch)
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// parse: never panics, and whatever it accepts is safe to store and send
+// ---------------------------------------------------------------------------
+
+/// What `parse_delivery` promises about a `Session` it returns.
+fn check_parsed(body: &[u8]) -> Result<(), TestCaseError> {
+    if let Ok(Delivery::Session(event)) = parse_delivery(body) {
+        prop_assert!(event.event.starts_with("biometric.session_"));
+        prop_assert!(is_safe_id(event.session_id.as_str()));
+        prop_assert_eq!(
+            SessionStatus::parse(event.status.as_str()),
+            Some(event.status)
+        );
+        if let Some(decision) = &event.decision {
+            prop_assert!(decision.starts_with('{'), "decision {}", decision);
+        }
+    }
+    Ok(())
+}
+
+/// Fragments that JSON (and the envelope) is made of.
+fn json_token() -> impl Strategy<Value = &'static str> {
+    proptest::sample::select(vec![
+        "{",
+        "}",
+        "[",
+        "]",
+        ":",
+        ",",
+        " ",
+        "\"",
+        "\\",
+        "\\u0000",
+        "\\ud800",
+        "null",
+        "true",
+        "-",
+        "0",
+        "1e999",
+        "\"event\"",
+        "\"payload\"",
+        "\"id\"",
+        "\"status\"",
+        "\"decision\"",
+        "\"entity\"",
+        "\"externalId\"",
+        "\"entityId\"",
+        "\"timestamp\"",
+        "\"organizationId\"",
+        "\"biometric.session_approved\"",
+        "\"kyc.validation_approved\"",
+        "\"approved\"",
+        "\"pending\"",
+        "\"s-1\"",
+        "\"\"",
+        "\u{e9}",
+        "\u{0}",
+    ])
+}
+
+/// Any JSON value, a few levels deep.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,12}".prop_map(Value::from),
+        proptest::sample::select(vec!["approved", "pending", "APPROVED", "s-1", "a b", ""])
+            .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+            proptest::collection::btree_map(".{0,6}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// An envelope of the right shape whose fields hold anything (or are absent).
+fn envelope() -> impl Strategy<Value = Value> {
+    let field = || proptest::option::of(json_value());
+    let well_typed = |s: &'static str| proptest::option::of(Just(Value::from(s)));
+    (
+        prop_oneof![well_typed("biometric.session_approved"), field()],
+        field(),
+        prop_oneof![well_typed("s-1"), field()],
+        prop_oneof![well_typed("approved"), well_typed("pending"), field()],
+        field(),
+        field(),
+        field(),
+    )
+        .prop_map(|(event, timestamp, id, status, decision, entity, extra)| {
+            let mut payload = serde_json::Map::new();
+            for (key, value) in [
+                ("id", id),
+                ("status", status),
+                ("decision", decision),
+                ("entity", entity),
+                ("somethingNew", extra),
+            ] {
+                if let Some(value) = value {
+                    payload.insert(key.into(), value);
+                }
+            }
+            let mut envelope = json!({"payload": payload});
+            if let Some(event) = event {
+                envelope["event"] = event;
+            }
+            if let Some(timestamp) = timestamp {
+                envelope["timestamp"] = timestamp;
+            }
+            envelope
+        })
+}
+
+proptest! {
+    #![proptest_config(config(10_000, 0x6775_315f_7061_7273))]
+
+    #[test]
+    fn parse_never_panics_on_bytes(body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        check_parsed(&body)?;
+    }
+
+    #[test]
+    fn parse_never_panics_on_json_ish_text(
+        tokens in proptest::collection::vec(json_token(), 0..64),
+    ) {
+        check_parsed(tokens.concat().as_bytes())?;
+    }
+
+    #[test]
+    fn parse_never_panics_on_envelopes_with_fields_of_any_type(envelope in envelope()) {
+        let body = serde_json::to_vec(&envelope).expect("json");
+        check_parsed(&body)?;
+        // A well-typed envelope of ours is always accepted.
+        let payload = &envelope["payload"];
+        let well_typed = envelope["event"] == "biometric.session_approved"
+            && envelope.get("timestamp").is_none_or(|t| t.is_string() || t.is_null())
+            && payload["id"] == "s-1"
+            && (payload["status"] == "approved" || payload["status"] == "pending")
+            && payload.get("decision").is_none_or(|d| d.is_object() || d.is_null())
+            && payload.get("entity").is_none_or(|e| e.is_null()
+                || (e.is_object()
+                    && e.get("id").is_none_or(|v| v.is_string() || v.is_null())
+                    && e.get("externalId").is_none_or(|v| v.is_string() || v.is_null())));
+        if well_typed {
+            prop_assert!(
+                matches!(parse_delivery(&body), Ok(Delivery::Session(_))),
+                "{:?}: {}", parse_delivery(&body), envelope
+            );
+        }
+    }
+}
