@@ -2,7 +2,7 @@
 //! created on a local emulator (moto) for the demo and the integration tests.
 //! Never used by the Lambda.
 
-use crate::store::{KEY, UNPUBLISHED_INDEX};
+use crate::store::{KEY, PENDING_ATTR, TERMINAL_AT_ATTR, UNPUBLISHED_INDEX};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType,
@@ -27,8 +27,8 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
     };
     let index = GlobalSecondaryIndex::builder()
         .index_name(UNPUBLISHED_INDEX)
-        .key_schema(key("pendingOutcome", KeyType::Hash)?)
-        .key_schema(key("terminalAt", KeyType::Range)?)
+        .key_schema(key(PENDING_ATTR, KeyType::Hash)?)
+        .key_schema(key(TERMINAL_AT_ATTR, KeyType::Range)?)
         .projection(
             Projection::builder()
                 .projection_type(ProjectionType::KeysOnly)
@@ -40,8 +40,8 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(attribute(KEY, ScalarAttributeType::S)?)
-        .attribute_definitions(attribute("pendingOutcome", ScalarAttributeType::S)?)
-        .attribute_definitions(attribute("terminalAt", ScalarAttributeType::N)?)
+        .attribute_definitions(attribute(PENDING_ATTR, ScalarAttributeType::S)?)
+        .attribute_definitions(attribute(TERMINAL_AT_ATTR, ScalarAttributeType::N)?)
         .key_schema(key(KEY, KeyType::Hash)?)
         .global_secondary_indexes(index)
         .send()

@@ -109,7 +109,7 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
     let mut args = args.into_iter();
     let Some(command) = args.next() else {
         return Ok(match std::env::var("_HANDLER").as_deref() {
-            Ok("sweep") => Command::LambdaSweeper,
+            Ok(sweep::HANDLER) => Command::LambdaSweeper,
             _ => Command::Lambda,
         });
     };
@@ -142,7 +142,7 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
 
 /// `SWEEP_GRACE_SECONDS` for the scheduled sweeper (the template sets it).
 fn sweep_grace_from_env() -> Duration {
-    std::env::var("SWEEP_GRACE_SECONDS")
+    std::env::var(sweep::GRACE_VAR)
         .ok()
         .and_then(|v| v.parse().ok())
         .map_or(sweep::DEFAULT_GRACE, Duration::from_secs)
@@ -150,7 +150,7 @@ fn sweep_grace_from_env() -> Duration {
 
 /// `SWEEP_PAGE_SIZE` for the scheduled sweeper (the template sets it).
 fn sweep_page_size_from_env() -> i32 {
-    std::env::var("SWEEP_PAGE_SIZE")
+    std::env::var(sweep::PAGE_SIZE_VAR)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(sweep::DEFAULT_PAGE_SIZE)

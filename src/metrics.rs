@@ -9,21 +9,29 @@ use std::sync::OnceLock;
 
 /// The CloudWatch namespace of every metric.
 pub const NAMESPACE: &str = "Gu1Webhook";
+/// Deliveries, by `Result`.
+pub const DELIVERIES: &str = "Deliveries";
+/// Outcomes put on the queue, by `Status`.
+pub const OUTCOMES_PUBLISHED: &str = "OutcomesPublished";
+/// Failed sends to SQS, by `Status`.
+pub const PUBLISH_FAILURES: &str = "PublishFailures";
+/// Outcomes the sweeper found unpublished past the grace period.
+pub const UNPUBLISHED_OUTCOMES: &str = "UnpublishedOutcomes";
 
 /// Deliveries by `Result` (`applied`, `duplicate`, `stale`, `conflict`,
 /// `ignored`, `rejected_signature`, `bad_request`, `failed`, ...).
 pub fn delivery(result: &str) {
-    emit("Deliveries", "Result", result);
+    emit(DELIVERIES, "Result", result);
 }
 
 /// Outcomes put on the queue, by `Status`.
 pub fn outcome_published(status: &str) {
-    emit("OutcomesPublished", "Status", status);
+    emit(OUTCOMES_PUBLISHED, "Status", status);
 }
 
 /// Sends to SQS that failed (the outcome stays pending).
 pub fn publish_failed(status: &str) {
-    emit("PublishFailures", "Status", status);
+    emit(PUBLISH_FAILURES, "Status", status);
 }
 
 /// Outcomes the sweeper found still unpublished past the grace period.
@@ -31,7 +39,7 @@ pub fn sweep_found(count: u64) {
     if let Some(function) = function_name() {
         println!(
             "{}",
-            emf_line(function, "UnpublishedOutcomes", None, count, now_ms())
+            emf_line(function, UNPUBLISHED_OUTCOMES, None, count, now_ms())
         );
     }
 }
@@ -55,8 +63,9 @@ fn now_ms() -> u64 {
     crate::store::now_ms()
 }
 
-/// One EMF document: `count` of `metric` for `function`, with an optional
-/// second dimension.
+/// One EMF document: `count` of `metric` for `function`. With a second
+/// dimension the metric is also declared per function alone, so that an
+/// alarm can watch its total (e.g. publish failures of any status).
 pub fn emf_line(
     function: &str,
     metric: &str,
@@ -64,20 +73,20 @@ pub fn emf_line(
     count: u64,
     timestamp_ms: u64,
 ) -> String {
-    let mut dimensions = vec!["FunctionName"];
+    let mut dimension_sets = vec![vec!["FunctionName"]];
     let mut doc = serde_json::json!({
         "FunctionName": function,
         metric: count,
     });
     if let Some((name, value)) = dimension {
-        dimensions.push(name);
+        dimension_sets.insert(0, vec!["FunctionName", name]);
         doc[name] = value.into();
     }
     doc["_aws"] = serde_json::json!({
         "Timestamp": timestamp_ms,
         "CloudWatchMetrics": [{
             "Namespace": NAMESPACE,
-            "Dimensions": [dimensions],
+            "Dimensions": dimension_sets,
             "Metrics": [{"Name": metric, "Unit": "Count"}],
         }],
     });
@@ -90,7 +99,7 @@ mod tests {
 
     #[test]
     fn emf_line_declares_its_metric_and_dimensions() {
-        let line = emf_line("fn", "Deliveries", Some(("Result", "applied")), 1, 42);
+        let line = emf_line("fn", DELIVERIES, Some(("Result", "applied")), 1, 42);
         let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(doc["Deliveries"], 1);
         assert_eq!(doc["Result"], "applied");
@@ -100,7 +109,7 @@ mod tests {
         assert_eq!(spec["Namespace"], NAMESPACE);
         assert_eq!(
             spec["Dimensions"],
-            serde_json::json!([["FunctionName", "Result"]])
+            serde_json::json!([["FunctionName", "Result"], ["FunctionName"]])
         );
         assert_eq!(spec["Metrics"][0]["Name"], "Deliveries");
     }

@@ -4,10 +4,10 @@
 //! Secrets come from `GU1_WEBHOOK_SECRETS` or, in the deployed stack, from a
 //! Secrets Manager secret read at start-up. So that rotation is one step
 //! (put "new,old" into the secret), a signature that matches none of the
-//! cached secrets makes the keyring re-read the secret, at most once per
-//! [`RefreshPolicy::after_miss`], and try again: warm instances learn the new
-//! secret on its first use, and a flood of forged deliveries costs at most one
-//! read a minute. A retired secret leaves warm instances within
+//! cached secrets makes the keyring re-read the secret (the first miss at
+//! once, later ones at most once per [`RefreshPolicy::after_miss`]) and try
+//! again: warm instances learn the new secret on its first use, and a flood of
+//! forged deliveries costs at most one read a minute. A retired secret leaves warm instances within
 //! [`RefreshPolicy::max_age`], the longest the list is cached.
 
 use crate::config::SecretsSource;
@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 /// When the keyring re-reads its secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefreshPolicy {
-    /// After a signature miss, if the last read is at least this old.
+    /// After a signature miss, if no read was caused by a miss for this long.
     pub after_miss: Duration,
     /// Before any delivery, if the last read is at least this old.
     pub max_age: Duration,
@@ -54,7 +54,22 @@ struct Refresh {
     client: aws_sdk_secretsmanager::Client,
     secret_id: String,
     policy: RefreshPolicy,
-    last: Mutex<Instant>,
+    reads: Mutex<Reads>,
+}
+
+#[derive(Debug)]
+struct Reads {
+    /// The last read, for any reason (start-up included).
+    last: Instant,
+    /// The last read caused by a miss; `None` before the first.
+    last_for_miss: Option<Instant>,
+}
+
+/// Why the keyring would re-read its secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    Age,
+    Miss,
 }
 
 impl From<Verifier> for Keyring {
@@ -96,7 +111,10 @@ impl Keyring {
                 client,
                 secret_id: secret_id.to_owned(),
                 policy,
-                last: Mutex::new(Instant::now()),
+                reads: Mutex::new(Reads {
+                    last: Instant::now(),
+                    last_for_miss: None,
+                }),
             }),
         })
     }
@@ -104,7 +122,7 @@ impl Keyring {
     /// Verifies like [`Verifier::verify`]; on a mismatch, re-reads the
     /// secret if it is due and tries once more.
     pub async fn verify(&self, body: &[u8], header: &[&[u8]]) -> Result<(), SignatureError> {
-        let verifier = match self.refresh(|policy| policy.max_age).await {
+        let verifier = match self.refresh(Reason::Age).await {
             Some(fresh) => fresh,
             None => self.verifier(),
         };
@@ -112,7 +130,7 @@ impl Keyring {
         if result != Err(SignatureError::Mismatch) {
             return result;
         }
-        match self.refresh(|policy| policy.after_miss).await {
+        match self.refresh(Reason::Miss).await {
             Some(fresh) => fresh.verify(body, header.iter().copied()),
             None => result,
         }
@@ -125,17 +143,27 @@ impl Keyring {
         }
     }
 
-    /// Re-reads the secret if the last read is at least `due(policy)` old.
+    /// Re-reads the secret if the policy says it is due for `reason`.
     /// `None` when not due, not refreshable, or the read failed (the cached
     /// list then stays in use).
-    async fn refresh(&self, due: impl Fn(&RefreshPolicy) -> Duration) -> Option<Arc<Verifier>> {
+    async fn refresh(&self, reason: Reason) -> Option<Arc<Verifier>> {
         let source = self.source.as_ref()?;
         {
-            let mut last = source.last.lock().ok()?;
-            if last.elapsed() < due(&source.policy) {
+            let mut reads = source.reads.lock().ok()?;
+            let policy = &source.policy;
+            let due = match reason {
+                Reason::Age => reads.last.elapsed() >= policy.max_age,
+                Reason::Miss => reads
+                    .last_for_miss
+                    .is_none_or(|at| at.elapsed() >= policy.after_miss),
+            };
+            if !due {
                 return None;
             }
-            *last = Instant::now();
+            reads.last = Instant::now();
+            if reason == Reason::Miss {
+                reads.last_for_miss = Some(reads.last);
+            }
         }
         let fresh = match fetch(&source.client, &source.secret_id).await {
             Ok(list) => Arc::new(Verifier::from_list(&list).ok()?),

@@ -29,6 +29,11 @@ pub const KEY: &str = "sessionId";
 /// Sparse global secondary index over unpublished terminal outcomes:
 /// partition key `pendingOutcome` (always [`PENDING`]), sort key `terminalAt`.
 pub const UNPUBLISHED_INDEX: &str = "UnpublishedOutcomes";
+/// Index partition key: present (always [`PENDING`]) only while the
+/// outcome is unpublished.
+pub const PENDING_ATTR: &str = "pendingOutcome";
+/// Index sort key: epoch milliseconds when the terminal status was written.
+pub const TERMINAL_AT_ATTR: &str = "terminalAt";
 /// The one value of `pendingOutcome`.
 pub const PENDING: &str = "PENDING";
 
@@ -160,7 +165,7 @@ impl SessionStore {
         let mut update = Update::default();
         let result = update
             .set("publishLeaseUntil", n(lease_until_ms))
-            .name("#pendingOutcome", "pendingOutcome")
+            .name("#pendingOutcome", PENDING_ATTR)
             .value(":now", n(now_ms))
             .request(&self.client, &self.table, session)
             .condition_expression(
@@ -189,7 +194,7 @@ impl SessionStore {
         let result = update
             .set("outcomePublishedAt", s(rfc3339(now_ms)))
             .set("outcomeMessageId", s(message_id))
-            .remove("pendingOutcome")
+            .remove(PENDING_ATTR)
             .remove("publishLeaseUntil")
             .request(&self.client, &self.table, session)
             .condition_expression("attribute_not_exists(#outcomePublishedAt)")
@@ -238,8 +243,8 @@ impl SessionStore {
             .table_name(&self.table)
             .index_name(UNPUBLISHED_INDEX)
             .key_condition_expression("#p = :pending AND #t <= :cutoff")
-            .expression_attribute_names("#p", "pendingOutcome")
-            .expression_attribute_names("#t", "terminalAt")
+            .expression_attribute_names("#p", PENDING_ATTR)
+            .expression_attribute_names("#t", TERMINAL_AT_ATTR)
             .expression_attribute_values(":pending", s(PENDING))
             .expression_attribute_values(":cutoff", n(cutoff_ms))
             .limit(page_size)
@@ -302,8 +307,8 @@ pub fn apply_update(
     }
     if event.status.is_terminal() {
         update
-            .set("pendingOutcome", s(PENDING))
-            .set("terminalAt", n(now_ms))
+            .set(PENDING_ATTR, s(PENDING))
+            .set(TERMINAL_AT_ATTR, n(now_ms))
             .set("publishLeaseUntil", n(lease_until_ms));
     }
     update.name("#sessionId", KEY);

@@ -11,6 +11,14 @@ use crate::store::{StoreError, now_ms};
 use serde::Serialize;
 use std::time::Duration;
 
+/// The Lambda `Handler` that runs the sweeper instead of the receiver
+/// (Lambda passes it to the binary in `_HANDLER`).
+pub const HANDLER: &str = "sweep";
+/// Environment variable of the scheduled sweeper's grace period, in seconds.
+pub const GRACE_VAR: &str = "SWEEP_GRACE_SECONDS";
+/// Environment variable of the scheduled sweeper's page size.
+pub const PAGE_SIZE_VAR: &str = "SWEEP_PAGE_SIZE";
+
 /// Default age an unpublished outcome must reach before the sweeper takes it
 /// (longer than the publish lease, so that in-flight deliveries finish first).
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);

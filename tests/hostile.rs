@@ -102,9 +102,33 @@ fn envelope_around(payload: &[u8]) -> Vec<u8> {
     .concat()
 }
 
-/// A payload with id and status plus `rest`, given as raw JSON members.
-fn payload_with(id: &str, rest: &str) -> Vec<u8> {
-    envelope_around(format!(r#"{{"id":{id},"status":"approved"{rest}}}"#).as_bytes())
+/// An approved payload with `raw_id` (raw JSON) as its id, plus the raw JSON
+/// members `rest`.
+fn payload_with(raw_id: &str, rest: &str) -> Vec<u8> {
+    envelope_around(format!(r#"{{"id":{raw_id},"status":"approved"{rest}}}"#).as_bytes())
+}
+
+/// An approved payload of session `id` whose decision is `raw` (raw JSON).
+fn decision(id: &str, raw: &str) -> Vec<u8> {
+    payload_with(&format!(r#""{id}""#), &format!(r#","decision":{raw}"#))
+}
+
+/// The approved example without `payload.<field>`.
+fn payload_without(field: &str) -> Vec<u8> {
+    approved_with(|body| remove(&mut body["payload"], field))
+}
+
+fn remove(object: &mut Value, field: &str) {
+    if let Some(object) = object.as_object_mut() {
+        object.remove(field);
+    }
+}
+
+/// `body` with every `@` replaced by `byte` (not valid UTF-8 on its own).
+fn invalid_utf8(body: Vec<u8>, byte: u8) -> Vec<u8> {
+    body.into_iter()
+        .map(|b| if b == b'@' { byte } else { b })
+        .collect()
 }
 
 fn nested(depth: usize) -> String {
@@ -115,11 +139,9 @@ fn long(len: usize) -> String {
     "x".repeat(len)
 }
 
-/// The hex MAC of `body` made with `secret`, changed by `edit`.
-fn signature_of(secret: &str, body: &[u8], edit: impl FnOnce(String) -> String) -> String {
-    edit(sign_hex(secret.as_bytes(), body))
-}
+// The tables: one row per line, as data.
 
+#[rustfmt::skip]
 fn body_rows() -> Vec<Row> {
     let full = approved();
     vec![
@@ -132,57 +154,39 @@ fn body_rows() -> Vec<Row> {
         row("trailing garbage after the JSON", signed([full.as_slice(), b" x"].concat()), BAD_REQUEST),
         row("two JSON documents", signed([full.as_slice(), &full].concat()), BAD_REQUEST),
         row("NUL byte after the JSON", signed([full.as_slice(), b"\0"].concat()), BAD_REQUEST),
-        row("NaN is not JSON", signed(payload_with(r#""s-nan""#, r#","decision":{"score":NaN}"#)), BAD_REQUEST),
+        row("NaN in payload.decision", signed(decision("s-nan", r#"{"score":NaN}"#)), BAD_REQUEST),
         row("exactly 256 KiB of junk (not too large, just bad)", signed(vec![b'{'; 256 * KIB]), BAD_REQUEST),
         // Deep nesting.
         row("10,000 [ at the top level", signed(nested(10_000)), BAD_REQUEST),
         row("10,000 unclosed {\"a\": at the top level", signed(r#"{"a":"#.repeat(10_000)), BAD_REQUEST),
         row("10,000 [ as payload", signed(envelope_around(nested(10_000).as_bytes())), BAD_REQUEST),
-        row("10,000 [ as payload.decision", signed(payload_with(r#""s-deep-1""#, &format!(r#","decision":{}"#, nested(10_000)))), BAD_REQUEST),
-        // A decision object that no JSON parser with a depth limit (serde_json:
-        // 128, Python: ~1000) can read back: stored and forwarded, it would
-        // poison every consumer of the outcome queue.
-        row(
-            "10,000 [ inside a payload.decision object",
-            signed(payload_with(r#""s-deep-2""#, &format!(r#","decision":{{"face_match":{}}}"#, nested(10_000)))),
-            BAD_REQUEST,
-        ),
+        row("10,000 [ as payload.decision", signed(decision("s-deep-1", &nested(10_000))), BAD_REQUEST),
+        // EXPECTED TO FAIL until fixed: the decision is kept and forwarded byte
+        // for byte, so these reach the queue as messages that serde_json (and,
+        // for the nesting, Python) cannot read back: poison for the consumers.
+        row("10,000 [ inside a payload.decision object", signed(decision("s-deep-2", &format!(r#"{{"face_match":{}}}"#, nested(10_000)))), BAD_REQUEST),
+        row("lone surrogate escape inside payload.decision", signed(decision("s-surrogate", r#"{"face_match":{"status":"\ud800"}}"#)), BAD_REQUEST),
+        row("number out of range inside payload.decision", signed(decision("s-out-of-range", r#"{"face_match":{"score":1e999999}}"#)), BAD_REQUEST),
         // Huge strings, where the delivery is invalid anyway.
         row("200 KiB payload.id", signed(payload_field("id", json!(long(200 * KIB)))), BAD_REQUEST),
         row("200 KiB payload.status", signed(payload_field("status", json!(long(200 * KIB)))), BAD_REQUEST),
-        row(
-            "200 KiB unknown field, unknown status",
-            signed(approved_with(|b| {
-                b["payload"]["padding"] = json!(long(200 * KIB));
-                b["payload"]["status"] = json!("finished");
-            })),
-            BAD_REQUEST,
-        ),
-        row(
-            "200 KiB unknown field, no payload.id",
-            signed(approved_with(|b| {
-                b["padding"] = json!(long(200 * KIB));
-                b["payload"].as_object_mut().map(|p| p.remove("id"));
-            })),
-            BAD_REQUEST,
-        ),
+        row("200 KiB unknown field, unknown status", signed(approved_with(|b| {
+            b["payload"]["padding"] = json!(long(200 * KIB));
+            b["payload"]["status"] = json!("finished");
+        })), BAD_REQUEST),
+        row("200 KiB unknown field, no payload.id", signed(approved_with(|b| {
+            b["padding"] = json!(long(200 * KIB));
+            remove(&mut b["payload"], "id");
+        })), BAD_REQUEST),
         // Not an object where an object is due.
         row("body is a JSON string", signed(r#""biometric.session_approved""#), BAD_REQUEST),
         row("body is null", signed("null"), BAD_REQUEST),
         row("body is an empty array", signed("[]"), BAD_REQUEST),
-        // serde's derive reads a struct from a JSON array, field by field: an
-        // envelope that is not the documented object must not be guessed at.
-        row(
-            "envelope as a positional array",
-            signed(r#"["biometric.session_approved",null,null,{"id":"s-positional","status":"approved"}]"#),
-            BAD_REQUEST,
-        ),
-        row("payload as a positional array", signed(envelope_around(br#"["s-positional-payload","approved"]"#)), BAD_REQUEST),
-        row(
-            "payload.entity as a positional array",
-            signed(payload_field("entity", json!(["ent-positional", "customer-positional"]))),
-            BAD_REQUEST,
-        ),
+        // EXPECTED TO FAIL until fixed: serde's derive also reads a struct
+        // from a JSON array, field by field, so these are stored and published.
+        row("envelope as a positional array", signed(r#"["biometric.session_approved",null,null,{"id":"s-positional-1","status":"approved"}]"#), BAD_REQUEST),
+        row("payload as a positional array", signed(envelope_around(br#"["s-positional-2","approved",null,null,null,null,null,null,null]"#)), BAD_REQUEST),
+        row("payload.entity as a positional array", signed(approved_with(|b| b["payload"] = json!({"id": "s-positional-3", "status": "approved", "entity": ["ent-positional", "customer-positional"]}))), BAD_REQUEST),
         // Wrong types, field by field.
         row("event is a number", signed(approved_with(|b| b["event"] = json!(1))), BAD_REQUEST),
         row("event is an object", signed(approved_with(|b| b["event"] = json!({"name": "biometric.session_approved"}))), BAD_REQUEST),
@@ -210,28 +214,17 @@ fn body_rows() -> Vec<Row> {
         row("payload.entity.externalId is a number", signed(approved_with(|b| b["payload"]["entity"]["externalId"] = json!(123))), BAD_REQUEST),
         row("payload.entity.id is an array", signed(approved_with(|b| b["payload"]["entity"]["id"] = json!(["e"]))), BAD_REQUEST),
         // Duplicate keys.
-        row(
-            "duplicate top-level event",
-            signed(r#"{"event":"kyc.validation_approved","event":"biometric.session_approved","payload":{"id":"s-dup-1","status":"approved"}}"#),
-            BAD_REQUEST,
-        ),
-        row(
-            "duplicate payload",
-            signed(r#"{"event":"biometric.session_approved","payload":{"id":"s-dup-2","status":"pending"},"payload":{"id":"s-dup-2","status":"approved"}}"#),
-            BAD_REQUEST,
-        ),
+        row("duplicate top-level event", signed(r#"{"event":"kyc.validation_approved","event":"biometric.session_approved","payload":{"id":"s-dup-1","status":"approved"}}"#), BAD_REQUEST),
+        row("duplicate payload", signed(r#"{"event":"biometric.session_approved","payload":{"id":"s-dup-2","status":"pending"},"payload":{"id":"s-dup-2","status":"approved"}}"#), BAD_REQUEST),
         row("duplicate payload.status", signed(payload_with(r#""s-dup-3""#, r#","status":"rejected""#)), BAD_REQUEST),
         row("duplicate payload.status, same value", signed(payload_with(r#""s-dup-4""#, r#","status":"approved""#)), BAD_REQUEST),
         row("duplicate payload.id", signed(payload_with(r#""s-dup-5""#, r#","id":"s-dup-6""#)), BAD_REQUEST),
-        row(
-            "duplicate payload.entity.externalId",
-            signed(payload_with(r#""s-dup-7""#, r#","entity":{"externalId":"a","externalId":"b"}"#)),
-            BAD_REQUEST,
-        ),
-        // Invalid UTF-8 and invalid escapes.
-        row("invalid UTF-8 in payload.id", signed(payload_with("\"s-\u{1}\"", "").into_iter().map(|b| if b == 1 { 0xFF } else { b }).collect::<Vec<u8>>()), BAD_REQUEST),
-        row("invalid UTF-8 in payload.rejectionMessage", signed(payload_with(r#""s-utf8-2""#, ",\"rejectionMessage\":\"caf\u{1}\"").into_iter().map(|b| if b == 1 { 0xC3 } else { b }).collect::<Vec<u8>>()), BAD_REQUEST),
-        row("invalid UTF-8 in an unknown payload field", signed(payload_with(r#""s-utf8-3""#, ",\"mode\":\"\u{1}\"").into_iter().map(|b| if b == 1 { 0xFE } else { b }).collect::<Vec<u8>>()), BAD_REQUEST),
+        row("duplicate payload.entity.externalId", signed(payload_with(r#""s-dup-7""#, r#","entity":{"externalId":"a","externalId":"b"}"#)), BAD_REQUEST),
+        // Invalid UTF-8 and invalid escapes in fields we read.
+        row("invalid UTF-8 in payload.id", signed(invalid_utf8(payload_with(r#""s-@""#, ""), 0xFF)), BAD_REQUEST),
+        row("truncated UTF-8 in payload.rejectionMessage", signed(invalid_utf8(payload_with(r#""s-utf8-2""#, r#","rejectionMessage":"caf@""#), 0xC3)), BAD_REQUEST),
+        row("invalid UTF-8 in an unknown payload field", signed(invalid_utf8(payload_with(r#""s-utf8-3""#, r#","mode":"@""#), 0xFE)), BAD_REQUEST),
+        row("invalid UTF-8 in event", signed(invalid_utf8(br#"{"event":"biometric.session_@","payload":{"id":"s-utf8-4","status":"approved"}}"#.to_vec(), 0xFF)), BAD_REQUEST),
         row("lone surrogate escape in payload.id", signed(payload_with(r#""s-\ud800""#, "")), BAD_REQUEST),
         row("raw newline inside payload.id", signed(payload_with("\"s-\nline\"", "")), BAD_REQUEST),
         // payload.id that is not a safe key.
@@ -250,19 +243,19 @@ fn body_rows() -> Vec<Row> {
         row("status in upper case", signed(payload_field("status", json!("APPROVED"))), BAD_REQUEST),
         row("status with a leading space", signed(payload_field("status", json!(" approved"))), BAD_REQUEST),
         row("status empty", signed(payload_field("status", json!(""))), BAD_REQUEST),
-        row("status missing", signed(approved_with(|b| b["payload"].as_object_mut().map(|p| p.remove("status")).map(drop).unwrap_or_default())), BAD_REQUEST),
-        // Not ours: acknowledged, ignored, nothing kept (by design).
+        row("status missing", signed(payload_without("status")), BAD_REQUEST),
+        // Not ours: acknowledged and ignored, nothing kept (by design).
         row("another Gu1 event with a garbage payload", signed(r#"{"event":"kyc.validation_approved","payload":"[[[["}"#), (200, "ignored")),
     ]
 }
 
+#[rustfmt::skip]
 fn signature_rows() -> Vec<Row> {
     let body = approved();
     let right = sign_hex(SECRET.as_bytes(), &body);
-    let tag: Vec<u8> = (0..right.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&right[i..i + 2], 16).expect("hex"))
-        .collect();
+    let tag: Vec<u8> = (0..64).step_by(2).map(|i| u8::from_str_radix(&right[i..i + 2], 16).expect("hex")).collect();
+    let mut flipped = tag.clone();
+    flipped[0] ^= 1;
     let with = |signatures: &[&str]| post(body.clone(), signatures);
     vec![
         row("signature missing", with(&[]), BAD_SIGNATURE),
@@ -271,9 +264,8 @@ fn signature_rows() -> Vec<Row> {
         row("signature repeated (garbage, then right)", with(&["garbage", &right]), BAD_SIGNATURE),
         row("signature of 4 KiB", with(&[&"a".repeat(4 * KIB)]), BAD_SIGNATURE),
         row("signature neither hex nor base64", with(&["not-a-signature!"]), BAD_SIGNATURE),
-        row("signature non-ASCII", with(&["sha256=\u{e9}\u{e9}"]), BAD_SIGNATURE),
         row("signature for a different body", with(&[&sign_hex(SECRET.as_bytes(), b"{}")]), BAD_SIGNATURE),
-        row("signature made with a secret not configured", with(&[&signature_of("not-configured", &body, |s| s)]), BAD_SIGNATURE),
+        row("signature made with a secret not configured", with(&[&sign_hex(b"not-configured", &body)]), BAD_SIGNATURE),
         row("signature `sha256=` with nothing after", with(&["sha256="]), BAD_SIGNATURE),
         row("signature hex with a non-hex character", with(&[&format!("{}g", &right[..63])]), BAD_SIGNATURE),
         row("signature hex of 63 digits", with(&[&right[..63]]), BAD_SIGNATURE),
@@ -283,37 +275,44 @@ fn signature_rows() -> Vec<Row> {
         row("signature with another algorithm's prefix", with(&[&format!("md5={right}")]), BAD_SIGNATURE),
         row("two signatures in one value", with(&[&format!("{right},{right}")]), BAD_SIGNATURE),
         row("signature base64 of 31 bytes", with(&[&STANDARD.encode(&tag[..31])]), BAD_SIGNATURE),
-        row("signature base64 with a bit flipped", with(&[&STANDARD.encode(tag.iter().enumerate().map(|(i, b)| if i == 0 { b ^ 1 } else { *b }).collect::<Vec<u8>>())]), BAD_SIGNATURE),
-        row("right signature, body with a trailing newline", post([body.as_slice(), b"\n"].concat(), &[&right]), BAD_SIGNATURE),
-        row("right signature, body re-serialized with spaces", post(serde_json::to_vec_pretty(&seed::approved("s-hostile")).expect("json"), &[&right]), BAD_SIGNATURE),
+        row("signature base64 with a bit flipped", with(&[&STANDARD.encode(&flipped)]), BAD_SIGNATURE),
         row("signature of the empty body", with(&[&sign_hex(SECRET.as_bytes(), b"")]), BAD_SIGNATURE),
+        row("right signature, body with a trailing newline", post([body.as_slice(), b"\n"].concat(), &[&right]), BAD_SIGNATURE),
+        row("right signature, body re-serialized pretty", post(serde_json::to_vec_pretty(&seed::approved("s-hostile")).expect("json"), &[&right]), BAD_SIGNATURE),
         row("unsigned garbage body", post("not json", &[]), BAD_SIGNATURE),
     ]
 }
 
+#[rustfmt::skip]
 fn transport_rows() -> Vec<Row> {
+    const TOO_LARGE: (u16, &str) = (413, "payload_too_large");
+    const NOT_ALLOWED: (u16, &str) = (405, "method_not_allowed");
+    const NOT_FOUND: (u16, &str) = (404, "not_found");
     let body = approved();
     vec![
-        row("256 KiB + 1 byte, signed", signed(vec![b' '; 256 * KIB + 1]), (413, "payload_too_large")),
-        row("300 KiB valid-looking delivery, signed", signed(approved_with(|b| b["payload"]["padding"] = json!(long(300 * KIB)))), (413, "payload_too_large")),
-        row("GET", signed_to("GET", PATH, body.clone()), (405, "method_not_allowed")),
-        row("PUT", signed_to("PUT", PATH, body.clone()), (405, "method_not_allowed")),
-        row("PATCH", signed_to("PATCH", PATH, body.clone()), (405, "method_not_allowed")),
-        row("DELETE", signed_to("DELETE", PATH, body.clone()), (405, "method_not_allowed")),
-        row("OPTIONS", signed_to("OPTIONS", PATH, body.clone()), (405, "method_not_allowed")),
-        row("path with a trailing slash", signed_to("POST", "/webhooks/gu1/", body.clone()), (404, "not_found")),
-        row("path in another case", signed_to("POST", "/webhooks/GU1", body.clone()), (404, "not_found")),
-        row("path with a double slash", signed_to("POST", "/webhooks//gu1", body.clone()), (404, "not_found")),
-        row("path with dot segments", signed_to("POST", "/webhooks/x/../gu1", body.clone()), (404, "not_found")),
-        row("root path", signed_to("POST", "/", body.clone()), (404, "not_found")),
-        row("wrong path and method", signed_to("GET", "/health", body), (404, "not_found")),
+        row("256 KiB + 1 byte, signed", signed(vec![b' '; 256 * KIB + 1]), TOO_LARGE),
+        row("300 KiB valid-looking delivery, signed", signed(approved_with(|b| b["payload"]["padding"] = json!(long(300 * KIB)))), TOO_LARGE),
+        row("GET", signed_to("GET", PATH, body.clone()), NOT_ALLOWED),
+        row("PUT", signed_to("PUT", PATH, body.clone()), NOT_ALLOWED),
+        row("PATCH", signed_to("PATCH", PATH, body.clone()), NOT_ALLOWED),
+        row("DELETE", signed_to("DELETE", PATH, body.clone()), NOT_ALLOWED),
+        row("OPTIONS", signed_to("OPTIONS", PATH, body.clone()), NOT_ALLOWED),
+        row("path with a trailing slash", signed_to("POST", "/webhooks/gu1/", body.clone()), NOT_FOUND),
+        row("path in another case", signed_to("POST", "/webhooks/GU1", body.clone()), NOT_FOUND),
+        row("path with a double slash", signed_to("POST", "/webhooks//gu1", body.clone()), NOT_FOUND),
+        row("path with dot segments", signed_to("POST", "/webhooks/x/../gu1", body.clone()), NOT_FOUND),
+        row("root path", signed_to("POST", "/", body.clone()), NOT_FOUND),
+        row("wrong path and method", signed_to("GET", "/health", body), NOT_FOUND),
     ]
 }
 
 #[tokio::test]
 async fn hostile_deliveries_get_their_exact_answer_and_leave_nothing_behind() {
     let app = TestApp::spawn().await;
-    let rows: Vec<Row> = [body_rows(), signature_rows(), transport_rows()].concat();
+    let rows: Vec<Row> = [body_rows(), signature_rows(), transport_rows()]
+        .into_iter()
+        .flatten()
+        .collect();
     assert!(rows.len() >= 40);
 
     let mut failures = Vec::new();
@@ -334,9 +333,12 @@ async fn hostile_deliveries_get_their_exact_answer_and_leave_nothing_behind() {
             .try_request(request.method, &request.path, &headers, request.body)
             .await
         {
-            Ok(answer) if (answer.status, answer.result()) != (status, result) => failures.push(
-                format!("{name}: expected {status} {result}, got {} {}", answer.status, answer.body),
-            ),
+            Ok(answer) if (answer.status, answer.result()) != (status, result) => {
+                failures.push(format!(
+                    "{name}: expected {status} {result}, got {} {}",
+                    answer.status, answer.body
+                ))
+            }
             Ok(_) => {}
             Err(err) => failures.push(format!("{name}: no answer: {err}")),
         }

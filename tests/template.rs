@@ -11,13 +11,13 @@ use gu1_webhook::{config, delivery, metrics, store, sweep};
 use serde_yaml::Value;
 use std::collections::BTreeSet;
 
-/// Variables only the sweeper reads (in `main.rs`, which tests cannot import).
-const SWEEPER_VARS: [&str; 2] = ["SWEEP_GRACE_SECONDS", "SWEEP_PAGE_SIZE"];
+/// Variables only the sweeper reads.
+const SWEEPER_VARS: [&str; 2] = [sweep::GRACE_VAR, sweep::PAGE_SIZE_VAR];
 /// The handler name that makes the binary run the sweeper (`_HANDLER`).
-const SWEEP_HANDLER: &str = "sweep";
-/// The sort key of the unpublished-outcomes index (see `store.rs`).
-const PENDING_ATTR: &str = "pendingOutcome";
-const TERMINAL_AT_ATTR: &str = "terminalAt";
+const SWEEP_HANDLER: &str = sweep::HANDLER;
+/// The keys of the unpublished-outcomes index.
+const PENDING_ATTR: &str = store::PENDING_ATTR;
+const TERMINAL_AT_ATTR: &str = store::TERMINAL_AT_ATTR;
 /// API Gateway gives up on an integration after 30 s.
 const API_GATEWAY_TIMEOUT_SECS: u64 = 30;
 
@@ -585,7 +585,7 @@ fn iam_grants_only_what_the_code_calls_on_named_resources() {
 #[test]
 fn metric_alarms_watch_what_the_code_emits() {
     let t = template();
-    let conflicts = alarm_with_metric(&t, "Deliveries");
+    let conflicts = alarm_with_metric(&t, metrics::DELIVERIES);
     assert_eq!(
         text(at(conflicts, &["Properties", "Namespace"])),
         metrics::NAMESPACE
@@ -599,7 +599,7 @@ fn metric_alarms_watch_what_the_code_emits() {
         ])
     );
 
-    let unpublished = alarm_with_metric(&t, "UnpublishedOutcomes");
+    let unpublished = alarm_with_metric(&t, metrics::UNPUBLISHED_OUTCOMES);
     assert_eq!(
         text(at(unpublished, &["Properties", "Namespace"])),
         metrics::NAMESPACE
@@ -608,5 +608,16 @@ fn metric_alarms_watch_what_the_code_emits() {
     assert_eq!(
         dimensions(unpublished),
         BTreeSet::from([pair("FunctionName", &sweeper)])
+    );
+
+    // The code also declares every metric per function alone (see metrics.rs).
+    let failures = alarm_with_metric(&t, metrics::PUBLISH_FAILURES);
+    assert_eq!(
+        text(at(failures, &["Properties", "Namespace"])),
+        metrics::NAMESPACE
+    );
+    assert_eq!(
+        dimensions(failures),
+        BTreeSet::from([pair("FunctionName", &receiver)])
     );
 }
