@@ -247,16 +247,18 @@ struct Entity {
     external_id: Option<String>,
 }
 
+/// The session event in `body`, for unit tests; panics on anything else.
+#[cfg(test)]
+pub(crate) fn session(body: &str) -> SessionEvent {
+    match parse_delivery(body.as_bytes()) {
+        Ok(Delivery::Session(e)) => e,
+        other => panic!("not a session event: {other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn session(body: &str) -> SessionEvent {
-        match parse_delivery(body.as_bytes()) {
-            Ok(Delivery::Session(e)) => e,
-            other => panic!("not a session event: {other:?}"),
-        }
-    }
 
     #[test]
     fn approved_example_keeps_every_field_we_need() {

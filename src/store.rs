@@ -465,14 +465,7 @@ fn rfc3339(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{Delivery, parse_delivery};
-
-    fn event(body: &str) -> SessionEvent {
-        match parse_delivery(body.as_bytes()) {
-            Ok(Delivery::Session(event)) => event,
-            other => panic!("{other:?}"),
-        }
-    }
+    use crate::parse::session as event;
 
     #[test]
     fn apply_sets_only_what_the_event_carries() {

@@ -28,13 +28,7 @@ async fn sleep_past_lease(item: &Item) {
 #[tokio::test]
 async fn sqs_down_then_back_the_sweeper_publishes_exactly_once() {
     let app = TestApp::spawn().await;
-    let closed = format!("http://127.0.0.1:{}", free_port());
-    let broken = app
-        .sibling(Options {
-            sqs_endpoint: Some(closed),
-            ..Options::default()
-        })
-        .await;
+    let broken = app.with_sqs_at(&closed()).await;
     let answer = broken.deliver(&seed::rejected("s-sweep")).await;
     assert_eq!(answer.status, 503);
     let item = app.item("s-sweep").await.unwrap();
@@ -120,12 +114,7 @@ async fn a_redelivery_after_the_lease_lapses_publishes_when_the_sweeper_has_not(
 async fn dynamodb_hanging_gets_a_503_within_the_deadline_and_sends_nothing() {
     let app = TestApp::spawn().await;
     let hung = hang().await;
-    let slow = app
-        .sibling(Options {
-            dynamodb_endpoint: Some(hung.endpoint.clone()),
-            ..Options::default()
-        })
-        .await;
+    let slow = app.with_dynamodb_at(&hung.endpoint).await;
     let started = Instant::now();
     let answer = slow.deliver(&seed::approved("s-slow-ddb")).await;
     let waited = started.elapsed();
@@ -139,12 +128,7 @@ async fn dynamodb_hanging_gets_a_503_within_the_deadline_and_sends_nothing() {
 async fn sqs_hanging_gets_a_503_within_the_deadline_and_the_outcome_stays_pending() {
     let app = TestApp::spawn().await;
     let hung = hang().await;
-    let slow = app
-        .sibling(Options {
-            sqs_endpoint: Some(hung.endpoint.clone()),
-            ..Options::default()
-        })
-        .await;
+    let slow = app.with_sqs_at(&hung.endpoint).await;
     let started = Instant::now();
     let answer = slow.deliver(&seed::terminal("s-slow-sqs", "expired")).await;
     let waited = started.elapsed();

@@ -407,13 +407,7 @@ async fn other_paths_methods_and_sizes_get_their_codes() {
 #[tokio::test]
 async fn sqs_down_means_503_then_a_redelivery_publishes_once() {
     let app = TestApp::spawn().await;
-    let closed = format!("http://127.0.0.1:{}", free_port());
-    let broken = app
-        .sibling(Options {
-            sqs_endpoint: Some(closed),
-            ..Options::default()
-        })
-        .await;
+    let broken = app.with_sqs_at(&closed()).await;
     let answer = broken.deliver(&seed::approved("s-sqs-down")).await;
     assert_eq!(answer.status, 503);
     assert_eq!(answer.headers["retry-after"], "5");
@@ -441,13 +435,7 @@ async fn sqs_down_means_503_then_a_redelivery_publishes_once() {
 #[tokio::test]
 async fn dynamodb_down_means_503_and_nothing_is_sent() {
     let app = TestApp::spawn().await;
-    let closed = format!("http://127.0.0.1:{}", free_port());
-    let broken = app
-        .sibling(Options {
-            dynamodb_endpoint: Some(closed),
-            ..Options::default()
-        })
-        .await;
+    let broken = app.with_dynamodb_at(&closed()).await;
     let answer = broken.deliver(&seed::approved("s-ddb-down")).await;
     assert_eq!(answer.status, 503);
     assert_eq!(answer.result(), "failed");

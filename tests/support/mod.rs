@@ -178,6 +178,11 @@ impl aws_sdk_dynamodb::config::Intercept for CountCalls {
     }
 }
 
+/// An endpoint on a loopback port nothing listens on: a dependency that is down.
+pub fn closed() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
 /// A listener on a free loopback port that accepts connections and never
 /// answers: a dependency that hangs. Stops when dropped.
 pub struct Hang {
@@ -275,6 +280,24 @@ impl TestApp {
             self.sqs.clone(),
             options,
         )
+        .await
+    }
+
+    /// The same deployment with SQS at `endpoint` (see [`closed`], [`hang`]).
+    pub async fn with_sqs_at(&self, endpoint: &str) -> TestApp {
+        self.sibling(Options {
+            sqs_endpoint: Some(endpoint.to_owned()),
+            ..Options::default()
+        })
+        .await
+    }
+
+    /// The same deployment with DynamoDB at `endpoint`.
+    pub async fn with_dynamodb_at(&self, endpoint: &str) -> TestApp {
+        self.sibling(Options {
+            dynamodb_endpoint: Some(endpoint.to_owned()),
+            ..Options::default()
+        })
         .await
     }
 
