@@ -42,7 +42,7 @@ pub enum ParseError {
     MissingStatus,
     #[error("payload.status is not a known biometric session status")]
     UnknownStatus,
-    #[error("payload.decision must be a JSON object")]
+    #[error("payload.decision must be a readable JSON object")]
     InvalidDecision,
 }
 
@@ -176,6 +176,10 @@ pub enum Delivery {
 
 /// Parses an authentic body into a [`Delivery`].
 pub fn parse_delivery(body: &[u8]) -> Result<Delivery, ParseError> {
+    // serde also reads a struct from an array, field by field: a guess we refuse.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ParseError::InvalidEnvelope("not a JSON object".into()));
+    }
     let envelope: Envelope<'_> =
         serde_json::from_slice(body).map_err(|e| ParseError::InvalidEnvelope(short(&e)))?;
     let event = envelope.event.ok_or(ParseError::MissingEvent)?;
@@ -183,16 +187,15 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, ParseError> {
         return Ok(Delivery::Ignored { event });
     }
     let payload = envelope.payload.ok_or(ParseError::MissingPayload)?;
-    let payload: Payload =
-        serde_json::from_str(payload.get()).map_err(|e| ParseError::InvalidPayload(short(&e)))?;
+    let payload: Payload<'_> = object(payload, "payload")?;
     let session_id = SessionId::parse(&payload.id.ok_or(ParseError::MissingSessionId)?)?;
     let status = payload.status.ok_or(ParseError::MissingStatus)?;
     let status = SessionStatus::parse(&status).ok_or(ParseError::UnknownStatus)?;
-    let decision = match payload.decision {
-        Some(raw) if !raw.get().starts_with('{') => return Err(ParseError::InvalidDecision),
-        other => other.map(|raw| String::from(Box::<str>::from(raw))),
+    let decision = payload.decision.map(decision).transpose()?;
+    let entity: Entity = match payload.entity {
+        Some(raw) => object(raw, "payload.entity")?,
+        None => Entity::default(),
     };
-    let entity = payload.entity.unwrap_or_default();
     Ok(Delivery::Session(SessionEvent {
         event,
         timestamp: envelope.timestamp,
@@ -206,6 +209,27 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, ParseError> {
         completed_at: payload.completed_at,
         decision,
     }))
+}
+
+/// Parses `raw` into `T` if it is a JSON object (see `parse_delivery`).
+fn object<'a, T: Deserialize<'a>>(raw: &'a RawValue, what: &str) -> Result<T, ParseError> {
+    if !raw.get().starts_with('{') {
+        return Err(ParseError::InvalidPayload(format!(
+            "{what} is not a JSON object"
+        )));
+    }
+    serde_json::from_str(raw.get()).map_err(|e| ParseError::InvalidPayload(short(&e)))
+}
+
+/// The decision's exact text, once it is known to be an object that any JSON
+/// parser can read back: no lone surrogate, no number out of range, no
+/// nesting deeper than 128. The raw pass-through alone checks none of these,
+/// and a message its consumers cannot parse would be an outcome lost.
+fn decision(raw: Box<RawValue>) -> Result<String, ParseError> {
+    match serde_json::from_str::<serde_json::Value>(raw.get()) {
+        Ok(serde_json::Value::Object(_)) => Ok(String::from(Box::<str>::from(raw))),
+        _ => Err(ParseError::InvalidDecision),
+    }
 }
 
 /// A serde error message without the input echoed back, cut to a sane size.
@@ -227,7 +251,7 @@ struct Envelope<'a> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Payload {
+struct Payload<'a> {
     id: Option<String>,
     status: Option<String>,
     entity_id: Option<String>,
@@ -236,7 +260,8 @@ struct Payload {
     rejection_message: Option<String>,
     completed_at: Option<String>,
     decision: Option<Box<RawValue>>,
-    entity: Option<Entity>,
+    #[serde(borrow)]
+    entity: Option<&'a RawValue>,
 }
 
 /// The entity snapshot, without the person's name: we never keep it.
@@ -367,6 +392,35 @@ mod tests {
             ),
             Err(ParseError::InvalidPayload(_))
         ));
+    }
+
+    #[test]
+    fn arrays_are_not_read_as_objects_and_decisions_must_read_back() {
+        for body in [
+            r#"["biometric.session_approved",null,null,{"id":"s","status":"approved"}]"#,
+            r#"{"event":"biometric.session_approved","payload":["s","approved",null,null,null,null,null,null,null]}"#,
+            r#"{"event":"biometric.session_approved","payload":{"id":"s","status":"approved","entity":["e","x"]}}"#,
+        ] {
+            let err = parse_delivery(body.as_bytes()).unwrap_err();
+            assert!(
+                err.to_string().contains("not a JSON object"),
+                "{body}: {err}"
+            );
+        }
+        for decision in [
+            r#"{"s":"\ud800"}"#,
+            r#"{"n":1e999999}"#,
+            &format!("{{\"d\":{}1{}}}", "[".repeat(200), "]".repeat(200)),
+        ] {
+            let body = format!(
+                r#"{{"event":"biometric.session_approved","payload":{{"id":"s","status":"approved","decision":{decision}}}}}"#
+            );
+            assert_eq!(
+                parse_delivery(body.as_bytes()).unwrap_err(),
+                ParseError::InvalidDecision,
+                "{decision}"
+            );
+        }
     }
 
     #[test]

@@ -167,6 +167,8 @@ fn body_rows() -> Vec<Row> {
         row("10,000 [ inside a payload.decision object", signed(decision("s-deep-2", &format!(r#"{{"face_match":{}}}"#, nested(10_000)))), BAD_REQUEST),
         row("lone surrogate escape inside payload.decision", signed(decision("s-surrogate", r#"{"face_match":{"status":"\ud800"}}"#)), BAD_REQUEST),
         row("number out of range inside payload.decision", signed(decision("s-out-of-range", r#"{"face_match":{"score":1e999999}}"#)), BAD_REQUEST),
+        // Found by `scripts/fuzz` (minimized): a decision key with a lone surrogate escape.
+        row("fuzz regression: lone surrogate in a payload.decision key", signed(r#"{"event": "biometric.session_","payload":{"id":"b","status":"rejected","decision":{"":{"\ud800":5}}}}"#), BAD_REQUEST),
         // Huge strings, where the delivery is invalid anyway.
         row("200 KiB payload.id", signed(payload_field("id", json!(long(200 * KIB)))), BAD_REQUEST),
         row("200 KiB payload.status", signed(payload_field("status", json!(long(200 * KIB)))), BAD_REQUEST),
