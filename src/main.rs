@@ -171,3 +171,49 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .init();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        parse_args(args.iter().map(|a| a.to_string()).collect())
+    }
+
+    #[test]
+    fn commands_and_their_options_parse() {
+        assert!(matches!(
+            parse(&["serve"]),
+            Ok(Command::Serve { listen }) if listen == "127.0.0.1:3000"
+        ));
+        assert!(matches!(
+            parse(&["serve", "--listen", "127.0.0.1:9"]),
+            Ok(Command::Serve { listen }) if listen == "127.0.0.1:9"
+        ));
+        assert!(matches!(
+            parse(&["sweep", "--grace-seconds", "0", "--page-size", "5"]),
+            Ok(Command::Sweep { grace, page_size: 5 }) if grace.is_zero()
+        ));
+    }
+
+    #[test]
+    fn mistakes_are_refused_with_a_reason() {
+        for (args, reason) in [
+            (
+                &["serve", "--grace-seconds", "1"][..],
+                "unknown option --grace-seconds for serve",
+            ),
+            (
+                &["sweep", "--grace-seconds"][..],
+                "--grace-seconds needs a value",
+            ),
+            (
+                &["sweep", "--grace-seconds", "soon"][..],
+                "--grace-seconds takes a number of seconds",
+            ),
+            (&["deploy"][..], "unknown command deploy"),
+        ] {
+            assert_eq!(parse(args).err().as_deref(), Some(reason), "{args:?}");
+        }
+    }
+}
