@@ -133,7 +133,10 @@ def check_bars(results):
     if cs:
         bar("cold start median", cs["median"], BARS["cold_start_median_ms"],
             cs["median"] <= BARS["cold_start_median_ms"], "ms")
-    d = results.get("criterion", {}).get("delivery/approved/1_secrets")
+    # Thread CPU time when the bench measured it (immune to the load of a
+    # shared machine), else wall time.
+    crit = results.get("criterion", {})
+    d = crit.get("delivery_cpu/approved/1_secrets") or crit.get("delivery/approved/1_secrets")
     if d:
         bar("per-delivery CPU median (approved, 1 secret)", d["median_ns"], BARS["delivery_cpu_median_ns"],
             d["median_ns"] <= BARS["delivery_cpu_median_ns"], "ns")
