@@ -226,9 +226,58 @@ fn object<'a, T: Deserialize<'a>>(raw: &'a RawValue, what: &str) -> Result<T, Pa
 /// nesting deeper than 128. The raw pass-through alone checks none of these,
 /// and a message its consumers cannot parse would be an outcome lost.
 fn decision(raw: Box<RawValue>) -> Result<String, ParseError> {
-    match serde_json::from_str::<serde_json::Value>(raw.get()) {
-        Ok(serde_json::Value::Object(_)) => Ok(String::from(Box::<str>::from(raw))),
-        _ => Err(ParseError::InvalidDecision),
+    if raw.get().starts_with('{') && serde_json::from_str::<Readable>(raw.get()).is_ok() {
+        Ok(String::from(Box::<str>::from(raw)))
+    } else {
+        Err(ParseError::InvalidDecision)
+    }
+}
+
+/// Any JSON value that a parser can read back, walked without building it:
+/// strings are decoded (a lone surrogate fails) and numbers converted (one out
+/// of range fails), at the deserializer's depth limit, with no tree allocated.
+struct Readable;
+
+impl<'de> Deserialize<'de> for Readable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(Readable)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Readable {
+    type Value = Readable;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+    fn visit_unit<E>(self) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Readable, A::Error> {
+        while seq.next_element::<Readable>()?.is_some() {}
+        Ok(Readable)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Readable, A::Error> {
+        while map.next_entry::<Readable, Readable>()?.is_some() {}
+        Ok(Readable)
     }
 }
 
