@@ -50,20 +50,8 @@ fn verifier(secrets: usize) -> Verifier {
 /// (`ALL_NEW`), built from the event instead of read back from an item.
 fn record_after_write(event: &SessionEvent) -> SessionRecord {
     SessionRecord {
-        session_id: Some(event.session_id.clone()),
-        status: Some(event.status),
-        event: Some(event.event.clone()),
-        last_event_at: event.timestamp.clone(),
-        entity_id: event.entity_id.clone(),
-        organization_id: event.organization_id.clone(),
-        external_id: event.external_id.clone(),
-        rejection_code: event.rejection_code.clone(),
-        rejection_message: event.rejection_message.clone(),
-        completed_at: event.completed_at.clone(),
-        decision: event.decision.clone(),
-        version: 1,
-        outcome_published_at: None,
         publish_lease_until: event.status.is_terminal().then_some(NOW_MS + LEASE_MS),
+        ..SessionRecord::from(event)
     }
 }
 

@@ -6,7 +6,7 @@
 //! atomically in DynamoDB's `ConditionExpression` (see [`crate::store`]); the
 //! functions here classify what happened and say who must publish the outcome.
 
-use crate::parse::{SessionId, SessionStatus};
+use crate::parse::{SessionEvent, SessionId, SessionStatus};
 
 impl SessionStatus {
     /// The order statuses move in: 0 pending, 1 in progress, 2 terminal.
@@ -83,6 +83,29 @@ pub struct SessionRecord {
     /// Until when (epoch milliseconds) one publisher holds the right to send
     /// the outcome. See [`OutcomeDuty`].
     pub publish_lease_until: Option<u64>,
+}
+
+impl From<&SessionEvent> for SessionRecord {
+    /// The record a new session holds after its first event: what the apply
+    /// write stores (version 1, unpublished, no lease yet).
+    fn from(event: &SessionEvent) -> Self {
+        Self {
+            session_id: Some(event.session_id.clone()),
+            status: Some(event.status),
+            event: Some(event.event.clone()),
+            last_event_at: event.timestamp.clone(),
+            entity_id: event.entity_id.clone(),
+            organization_id: event.organization_id.clone(),
+            external_id: event.external_id.clone(),
+            rejection_code: event.rejection_code.clone(),
+            rejection_message: event.rejection_message.clone(),
+            completed_at: event.completed_at.clone(),
+            decision: event.decision.clone(),
+            version: 1,
+            outcome_published_at: None,
+            publish_lease_until: None,
+        }
+    }
 }
 
 impl SessionRecord {

@@ -89,19 +89,8 @@ fn decide_and_build(event: &SessionEvent) {
 /// The stored session made of `event`'s fields, with `status`.
 fn record_of(event: &SessionEvent, status: SessionStatus) -> SessionRecord {
     SessionRecord {
-        session_id: Some(event.session_id.clone()),
         status: Some(status),
-        event: Some(event.event.clone()),
-        last_event_at: event.timestamp.clone(),
-        entity_id: event.entity_id.clone(),
-        organization_id: event.organization_id.clone(),
-        external_id: event.external_id.clone(),
-        rejection_code: event.rejection_code.clone(),
-        rejection_message: event.rejection_message.clone(),
-        completed_at: event.completed_at.clone(),
-        decision: event.decision.clone(),
-        version: 1,
-        outcome_published_at: None,
         publish_lease_until: Some(NOW_MS + 30_000),
+        ..SessionRecord::from(event)
     }
 }
