@@ -5,6 +5,7 @@
 //! Emitted only inside Lambda (where `AWS_LAMBDA_FUNCTION_NAME` is set);
 //! local runs and tests keep stdout for logs.
 
+use crate::store::now_ms;
 use std::sync::OnceLock;
 
 /// The CloudWatch namespace of every metric.
@@ -57,10 +58,6 @@ fn function_name() -> Option<&'static str> {
     static NAME: OnceLock<Option<String>> = OnceLock::new();
     NAME.get_or_init(|| std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok())
         .as_deref()
-}
-
-fn now_ms() -> u64 {
-    crate::store::now_ms()
 }
 
 /// One EMF document: `count` of `metric` for `function`. With a second

@@ -9,8 +9,9 @@
 //!
 //! `payload.status` is the outcome (Gu1 says so), even where it disagrees with
 //! the `event` name. Unknown fields are tolerated; fields of the wrong type,
-//! and duplicated fields, are refused rather than guessed at. The person's
-//! name in the entity snapshot is never read.
+//! duplicated fields, arrays where objects belong and a `decision` that
+//! consumers could not parse back are refused rather than guessed at. The
+//! person's name in the entity snapshot is never read.
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
