@@ -31,10 +31,7 @@ async fn sqs_down_then_back_the_sweeper_publishes_exactly_once() {
     let broken = app.with_sqs_at(&closed()).await;
     let answer = broken.deliver(&seed::rejected("s-sweep")).await;
     assert_eq!(answer.status, 503);
-    let item = app.item("s-sweep").await.unwrap();
-    assert_eq!(text(&item, "status"), Some("rejected"));
-    assert_eq!(text(&item, "pendingOutcome"), Some("PENDING"));
-    assert!(app.messages().await.is_empty());
+    app.assert_outcome_pending("s-sweep", "rejected").await;
 
     // No redelivery: the sweeper alone publishes it, and a second sweep (or a
     // late redelivery) adds nothing.
@@ -134,9 +131,7 @@ async fn sqs_hanging_gets_a_503_within_the_deadline_and_the_outcome_stays_pendin
     let waited = started.elapsed();
     assert_eq!(answer.status, 503);
     assert!(waited < DELIVERY_DEADLINE, "answered after {waited:?}");
-    let item = app.item("s-slow-sqs").await.unwrap();
-    assert_eq!(text(&item, "status"), Some("expired"));
-    assert_eq!(text(&item, "pendingOutcome"), Some("PENDING"));
+    let item = app.assert_outcome_pending("s-slow-sqs", "expired").await;
     assert!(
         !item.contains_key("publishLeaseUntil"),
         "the failed publisher let go of its lease"

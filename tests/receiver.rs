@@ -411,15 +411,7 @@ async fn sqs_down_means_503_then_a_redelivery_publishes_once() {
     let answer = broken.deliver(&seed::approved("s-sqs-down")).await;
     assert_eq!(answer.status, 503);
     assert_eq!(answer.headers["retry-after"], "5");
-    let item = app.item("s-sqs-down").await.unwrap();
-    assert_eq!(
-        text(&item, "status"),
-        Some("approved"),
-        "the state is durable"
-    );
-    assert!(!item.contains_key("outcomePublishedAt"));
-    assert_eq!(text(&item, "pendingOutcome"), Some("PENDING"));
-    assert!(app.messages().await.is_empty());
+    app.assert_outcome_pending("s-sqs-down", "approved").await;
 
     // SQS is back: Gu1's retry publishes the outcome, and only once.
     let retry = app.deliver(&seed::approved("s-sqs-down")).await;

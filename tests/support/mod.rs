@@ -437,6 +437,18 @@ impl TestApp {
             .item
     }
 
+    /// Asserts that `session` is durably `status` with its outcome still
+    /// pending (in the unpublished index, not marked, nothing on the queue),
+    /// and returns the item.
+    pub async fn assert_outcome_pending(&self, session: &str, status: &str) -> Item {
+        let item = self.item(session).await.expect("the state is durable");
+        assert_eq!(text(&item, "status"), Some(status));
+        assert_eq!(text(&item, "pendingOutcome"), Some("PENDING"));
+        assert!(!item.contains_key("outcomePublishedAt"));
+        assert!(self.messages().await.is_empty(), "nothing on the queue yet");
+        item
+    }
+
     /// How many items the table holds.
     pub async fn item_count(&self) -> usize {
         self.dynamodb
