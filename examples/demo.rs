@@ -7,8 +7,8 @@
 //!   each answer, then each session's DynamoDB item and the SQS messages.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use base64::Engine as _;
 use bytes::Bytes;
+use gu1_webhook::local::ApiEvent;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -55,13 +55,7 @@ async fn play(
     let mut sessions = BTreeSet::new();
     println!("== deliveries");
     for path in events {
-        let event: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-        let body = event["body"].as_str().unwrap_or_default();
-        let body = if event["isBase64Encoded"] == true {
-            base64::engine::general_purpose::STANDARD.decode(body)?
-        } else {
-            body.as_bytes().to_vec()
-        };
+        let ApiEvent { headers, body } = ApiEvent::read(std::path::Path::new(path))?;
         if let Some(id) = serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|b| b["payload"]["id"].as_str().map(str::to_owned))
@@ -69,10 +63,8 @@ async fn play(
             sessions.insert(id);
         }
         let mut request = hyper::Request::post(format!("{receiver}/webhooks/gu1"));
-        for (name, value) in event["headers"].as_object().into_iter().flatten() {
-            if let Some(value) = value.as_str() {
-                request = request.header(name.as_str(), value);
-            }
+        for (name, value) in &headers {
+            request = request.header(name, value);
         }
         let response = http
             .request(request.body(Full::new(Bytes::from(body)))?)

@@ -63,3 +63,31 @@ pub async fn create_queue(client: &aws_sdk_sqs::Client, name: &str) -> Result<St
         .queue_url
         .ok_or_else(|| "CreateQueue returned no URL".into())
 }
+
+/// One API Gateway HTTP API event of `events/`, as Gu1's HTTP request: its
+/// headers and its body (base64-decoded where `isBase64Encoded` is set).
+#[derive(Debug, Clone)]
+pub struct ApiEvent {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ApiEvent {
+    pub fn read(path: &std::path::Path) -> Result<Self, BoxError> {
+        use base64::Engine as _;
+        let event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+        let body = event["body"].as_str().unwrap_or_default();
+        let body = if event["isBase64Encoded"] == true {
+            base64::engine::general_purpose::STANDARD.decode(body)?
+        } else {
+            body.as_bytes().to_vec()
+        };
+        let headers = event["headers"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
+            .collect();
+        Ok(Self { headers, body })
+    }
+}

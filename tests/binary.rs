@@ -5,7 +5,7 @@
 
 mod support;
 
-use base64::Engine as _;
+use gu1_webhook::local::ApiEvent;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::*;
@@ -55,14 +55,8 @@ fn binary(env: &Env) -> Command {
     command
 }
 
-/// One committed event, as Gu1 would send it over HTTP.
-struct Event {
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
 /// The committed events, in file-name order.
-fn events() -> Vec<Event> {
+fn events() -> Vec<ApiEvent> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
@@ -70,26 +64,8 @@ fn events() -> Vec<Event> {
         .collect();
     files.sort();
     files
-        .into_iter()
-        .map(|path| {
-            let event: Value =
-                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let body = event["body"].as_str().unwrap();
-            let body = if event["isBase64Encoded"] == true {
-                base64::engine::general_purpose::STANDARD
-                    .decode(body)
-                    .unwrap()
-            } else {
-                body.as_bytes().to_vec()
-            };
-            let headers = event["headers"]
-                .as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
-                .collect();
-            Event { headers, body }
-        })
+        .iter()
+        .map(|path| ApiEvent::read(path).unwrap())
         .collect()
 }
 
