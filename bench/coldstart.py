@@ -3,7 +3,7 @@
 
 Runs with the Python of moto's venv (it needs boto3 and moto_server):
 
-    .venv/moto/bin/python bench/coldstart.py --binary target/release/gu1-webhook [--smoke] [--out FILE]
+    $GU1_VENV_DIR/moto/bin/python bench/coldstart.py --binary target/release/gu1-webhook [--smoke] [--out FILE]
 
 Phases (all loopback, every loop bounded in count and time, every process it
 starts is ended on exit):
@@ -758,7 +758,8 @@ def phase_rss(args, env, workdir, moto):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "gu1-webhook"))
-    parser.add_argument("--moto-bin", default=os.path.join(ROOT, ".venv", "moto", "bin"))
+    # Run with moto's venv Python, so moto_server sits next to it by default.
+    parser.add_argument("--moto-bin", default=os.path.dirname(sys.executable))
     parser.add_argument("--smoke", action="store_true", help="3 runs, 300 deliveries")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--split-runs", type=int, default=10)
