@@ -4,7 +4,9 @@
 //! rather than accept deliveries it cannot authenticate.
 
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::tls;
 use std::time::Duration;
 
 /// Comma-separated webhook secrets (local runs, or any deployment that
@@ -89,14 +91,30 @@ impl Config {
 /// from the environment, and timeouts that end every call well before the
 /// delivery deadline.
 pub async fn sdk_config() -> SdkConfig {
+    sdk_loader().load().await
+}
+
+/// What [`sdk_config`] loads, before loading: the tests add their endpoint,
+/// region and credentials to it, and so run on the production HTTP client.
+pub fn sdk_loader() -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .timeout_config(timeouts())
-        .load()
-        .await
+}
+
+/// The HTTPS client of every AWS call: the SDK's own hyper client on rustls,
+/// with ring for its cryptography instead of the default aws-lc, which adds
+/// more to the deployment package than this Lambda gains from it.
+fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// The timeouts of every AWS call (see the constants above).
-pub fn timeouts() -> TimeoutConfig {
+fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)

@@ -5,7 +5,11 @@
 
 mod support;
 
+use aws_config::SdkConfig;
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
 use gu1_webhook::local::ApiEvent;
+use http_body_util::BodyExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::*;
@@ -17,22 +21,29 @@ struct Env {
     vars: Vec<(&'static str, String)>,
 }
 
-async fn environment() -> Env {
-    let endpoint = moto().endpoint.clone();
-    let config = sdk(&endpoint).await;
+impl Env {
+    fn var(&self, name: &str) -> &str {
+        let (_, value) = self.vars.iter().find(|(k, _)| *k == name).unwrap();
+        value
+    }
+}
+
+/// A fresh table and queue at `endpoint` (reached with `config`), and the
+/// binary's environment for them.
+async fn environment(endpoint: &str, config: &SdkConfig) -> Env {
     let table = unique("binary-sessions");
-    gu1_webhook::local::create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
+    gu1_webhook::local::create_table(&aws_sdk_dynamodb::Client::new(config), &table)
         .await
         .expect("table");
     let queue = gu1_webhook::local::create_queue(
-        &aws_sdk_sqs::Client::new(&config),
+        &aws_sdk_sqs::Client::new(config),
         &format!("{}.fifo", unique("binary-outcomes")),
     )
     .await
     .expect("queue");
     Env {
         vars: vec![
-            ("AWS_ENDPOINT_URL", endpoint),
+            ("AWS_ENDPOINT_URL", endpoint.to_owned()),
             ("AWS_REGION", "us-east-1".into()),
             ("AWS_ACCESS_KEY_ID", "test".into()),
             ("AWS_SECRET_ACCESS_KEY", "test".into()),
@@ -55,10 +66,13 @@ fn binary(env: &Env) -> Command {
     command
 }
 
+fn events_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events")
+}
+
 /// The committed events, in file-name order.
 fn events() -> Vec<ApiEvent> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
+    let mut files: Vec<_> = std::fs::read_dir(events_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -69,42 +83,79 @@ fn events() -> Vec<ApiEvent> {
         .collect()
 }
 
+/// `gu1-webhook serve` on a free loopback port, stopped when dropped.
+struct Server {
+    process: std::process::Child,
+    url: String,
+    http: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        http_body_util::Full<bytes::Bytes>,
+    >,
+}
+
+impl Server {
+    async fn start(env: &Env, stderr: Stdio) -> Server {
+        let port = free_port();
+        let process = binary(env)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("start gu1-webhook serve");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Server {
+            process,
+            url: format!("http://127.0.0.1:{port}/webhooks/gu1"),
+            http: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http(),
+        }
+    }
+
+    /// Sends one committed event as Gu1 would; the answer's status and body.
+    async fn send(&self, event: &ApiEvent) -> (u16, Value) {
+        let mut request = hyper::Request::post(&self.url);
+        for (name, value) in &event.headers {
+            request = request.header(name, value);
+        }
+        let response = self
+            .http
+            .request(request.body(event.body.clone().into()).unwrap())
+            .await
+            .expect("answer");
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&body).expect("a JSON answer"),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.process.kill().ok();
+        self.process.wait().ok();
+    }
+}
+
 #[tokio::test]
 async fn serve_and_sweep_log_one_clean_line_per_delivery() {
-    let env = environment().await;
-    let port = free_port();
+    let endpoint = &moto().endpoint;
+    let env = environment(endpoint, &sdk(endpoint).await).await;
     let log = std::env::temp_dir().join(unique("gu1-webhook-log"));
-    let mut server = binary(&env)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start gu1-webhook serve");
-    let url = format!("http://127.0.0.1:{port}/webhooks/gu1");
-    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<http_body_util::Full<bytes::Bytes>>();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let server = Server::start(&env, std::fs::File::create(&log).unwrap().into()).await;
 
     let events = events();
     let mut codes = Vec::new();
     for event in &events {
-        let mut request = hyper::Request::post(&url);
-        for (name, value) in &event.headers {
-            request = request.header(name, value);
-        }
-        let response = http
-            .request(request.body(event.body.clone().into()).unwrap())
-            .await
-            .expect("answer");
-        codes.push(response.status().as_u16());
+        codes.push(server.send(event).await.0);
     }
-    server.kill().ok();
-    server.wait().ok();
+    drop(server);
     assert_eq!(codes, [200, 200, 200, 200, 200, 200, 200, 401, 200]);
 
     let sweep = binary(&env)
@@ -155,6 +206,61 @@ async fn serve_and_sweep_log_one_clean_line_per_delivery() {
             "the log contains {needle:?}"
         );
     }
+}
+
+/// Every other test speaks plain HTTP to moto; AWS speaks only HTTPS. Here
+/// moto serves TLS with a certificate from its own CA, which the binary
+/// trusts the way a user trusts a private CA (`SSL_CERT_FILE`), so that a
+/// terminal delivery crosses the receiver's real TLS stack (rustls on ring)
+/// to DynamoDB and to SQS.
+#[tokio::test]
+async fn serve_reaches_dynamodb_and_sqs_over_tls() {
+    let dir = std::env::temp_dir().join(unique("gu1-webhook-tls"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let moto = Moto::start(Some(&dir));
+    let ca = dir.join("ca.pem");
+    let trusting_ca = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(
+            TlsContext::builder()
+                .with_trust_store(
+                    TrustStore::empty().with_pem_certificate(std::fs::read(&ca).unwrap()),
+                )
+                .build()
+                .unwrap(),
+        )
+        .build_https();
+    let config = sdk_loader(&moto.endpoint)
+        .http_client(trusting_ca)
+        .load()
+        .await;
+    let mut env = environment(&moto.endpoint, &config).await;
+    let queue_url = env.var("OUTCOMES_QUEUE_URL").to_owned();
+    env.vars.push(("SSL_CERT_FILE", ca.display().to_string()));
+
+    let server = Server::start(&env, Stdio::null()).await;
+    let approved = ApiEvent::read(&events_dir().join("03-session-approved.json")).unwrap();
+    let (status, answer) = server.send(&approved).await;
+    assert_eq!((status, &answer["result"]), (200, &json!("applied")));
+
+    let messages = aws_sdk_sqs::Client::new(&config)
+        .receive_message()
+        .queue_url(&queue_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive over TLS")
+        .messages
+        .unwrap_or_default();
+    let bodies: Vec<Value> = messages
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap_or("null")).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    assert_eq!(bodies[0]["sessionId"], "bio-session-uuid");
+    assert_eq!(bodies[0]["status"], "approved");
+    drop(server);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

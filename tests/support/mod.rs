@@ -4,7 +4,7 @@
 //! SDK clients.
 #![allow(dead_code)]
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_config::{ConfigLoader, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
 use aws_sdk_dynamodb::types::AttributeValue;
 use bytes::Bytes;
@@ -38,12 +38,18 @@ pub struct Moto {
     _process: Mutex<Child>,
 }
 
-/// Starts moto (through `moto_server.py`, see there) once per test binary.
-/// It runs under a shell that stops it when our end of its stdin closes,
-/// i.e. when the test binary exits.
+/// The moto server of this test binary, started on first use.
 pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(|| {
+    MOTO.get_or_init(|| Moto::start(None))
+}
+
+impl Moto {
+    /// Starts moto through `moto_server.py` (see there); over HTTPS when
+    /// given a directory, where it writes the `ca.pem` to trust. It runs
+    /// under a shell that stops it when our end of its stdin closes, i.e.
+    /// when this value is dropped or the test binary exits.
+    pub fn start(tls: Option<&std::path::Path>) -> Moto {
         let python = std::env::var("MOTO_PYTHON")
             .unwrap_or_else(|_| format!("{}/.venv/moto/bin/python", env!("CARGO_MANIFEST_DIR")));
         assert!(
@@ -55,24 +61,33 @@ pub fn moto() -> &'static Moto {
             env!("CARGO_MANIFEST_DIR")
         );
         let port = free_port();
-        let mut child = Command::new("sh")
+        let child = Command::new("sh")
             .arg("-c")
-            .arg(r#""$0" "$1" 127.0.0.1 "$2" >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid"#)
+            .arg(r#""$0" "$@" >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid"#)
             .arg(&python)
             .arg(&script)
+            .arg("127.0.0.1")
             .arg(port.to_string())
+            .args(tls)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
             .expect("start moto");
-        // Keep the pipe open for the life of the process: never written, never closed.
-        std::mem::forget(child.stdin.take());
-        wait_for_port(port);
+        let scheme = match tls {
+            None => {
+                wait_for_http(port);
+                "http"
+            }
+            Some(dir) => {
+                wait_for_tls(port, &dir.join("ca.pem"));
+                "https"
+            }
+        };
         Moto {
-            endpoint: format!("http://127.0.0.1:{port}"),
+            endpoint: format!("{scheme}://127.0.0.1:{port}"),
             _process: Mutex::new(child),
         }
-    })
+    }
 }
 
 pub fn free_port() -> u16 {
@@ -82,7 +97,7 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-fn wait_for_port(port: u16) {
+fn wait_for_http(port: u16) {
     for _ in 0..300 {
         if let Ok(stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
             use std::io::Write;
@@ -98,15 +113,29 @@ fn wait_for_port(port: u16) {
     panic!("moto did not start on port {port}");
 }
 
-/// SDK configuration for one endpoint, with the receiver's own timeouts.
+/// The HTTPS moto writes its CA before it listens: wait for both.
+fn wait_for_tls(port: u16, ca: &std::path::Path) {
+    for _ in 0..300 {
+        if ca.exists() && std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("moto did not start over TLS on port {port}");
+}
+
+/// SDK configuration for one endpoint, with the receiver's own HTTP client
+/// and timeouts.
 pub async fn sdk(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    sdk_loader(endpoint).load().await
+}
+
+/// What [`sdk`] loads, for a test that changes more of it.
+pub fn sdk_loader(endpoint: &str) -> ConfigLoader {
+    gu1_webhook::config::sdk_loader()
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
         .endpoint_url(endpoint)
-        .timeout_config(gu1_webhook::config::timeouts())
-        .load()
-        .await
 }
 
 /// A unique name per call, so tests sharing a moto server never collide.
