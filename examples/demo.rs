@@ -20,7 +20,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let sdk = aws_config::load_from_env().await;
+    let sdk = gu1_webhook::config::sdk_config_from_env()?;
     match args
         .iter()
         .map(String::as_str)
@@ -45,7 +45,7 @@ async fn main() -> Result<(), BoxError> {
 }
 
 async fn play(
-    sdk: &aws_config::SdkConfig,
+    sdk: &aws_types::SdkConfig,
     receiver: &str,
     table: &str,
     queue_url: &str,

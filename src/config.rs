@@ -3,10 +3,12 @@
 //! The receiver fails closed: with no webhook secret it refuses to start
 //! rather than accept deliveries it cannot authenticate.
 
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
-use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{
+    BehaviorVersion, Credentials, Region, SharedCredentialsProvider, SharedHttpClient,
+};
 use aws_smithy_http_client::tls;
+use aws_types::SdkConfig;
 use std::time::Duration;
 
 /// Comma-separated webhook secrets (local runs, or any deployment that
@@ -87,19 +89,49 @@ impl Config {
     }
 }
 
-/// The shared AWS configuration for both clients: region and credentials
-/// from the environment, and timeouts that end every call well before the
-/// delivery deadline.
-pub async fn sdk_config() -> SdkConfig {
-    sdk_loader().load().await
+/// The standard AWS variables the binary reads: Lambda sets all of them but
+/// the endpoint, which points the clients at a local emulator.
+pub const REGION_VAR: &str = "AWS_REGION";
+pub const ACCESS_KEY_VAR: &str = "AWS_ACCESS_KEY_ID";
+pub const SECRET_KEY_VAR: &str = "AWS_SECRET_ACCESS_KEY";
+pub const SESSION_TOKEN_VAR: &str = "AWS_SESSION_TOKEN";
+pub const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";
+
+/// The AWS configuration of every client, from the variables above.
+///
+/// Not `aws-config`'s default chain: a Lambda function gets its region and
+/// its role's credentials in exactly these variables, and the chain's other
+/// sources (profile files, SSO, web identity through STS, IMDS) cost 0.4 MB
+/// of the deployment package and a third of the clean build for nothing the
+/// function uses. Locally, export the same variables (the README shows how).
+pub fn sdk_config_from_env() -> Result<SdkConfig, ConfigError> {
+    let required = |name| var(name).ok_or(ConfigError::Missing(name));
+    let region = var(REGION_VAR).or_else(|| var("AWS_DEFAULT_REGION"));
+    let credentials = Credentials::new(
+        required(ACCESS_KEY_VAR)?,
+        required(SECRET_KEY_VAR)?,
+        var(SESSION_TOKEN_VAR),
+        None,
+        "environment",
+    );
+    Ok(sdk_config(
+        Region::new(region.ok_or(ConfigError::Missing(REGION_VAR))?),
+        credentials,
+        var(ENDPOINT_VAR),
+    ))
 }
 
-/// What [`sdk_config`] loads, before loading: the tests add their endpoint,
-/// region and credentials to it, and so run on the production HTTP client.
-pub fn sdk_loader() -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
+/// The AWS configuration of every client: the one HTTPS client, and
+/// timeouts that end every call well before the delivery deadline.
+pub fn sdk_config(region: Region, credentials: Credentials, endpoint: Option<String>) -> SdkConfig {
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(region)
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
         .http_client(https_client())
-        .timeout_config(timeouts())
+        .timeout_config(timeouts());
+    config.set_endpoint_url(endpoint);
+    config.build()
 }
 
 /// The HTTPS client of every AWS call: the SDK's own hyper client on rustls,

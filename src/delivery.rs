@@ -12,7 +12,7 @@ use crate::publish::{OutcomeQueue, Publisher};
 use crate::respond::{Accepted, Rejection, respond};
 use crate::secrets::Keyring;
 use crate::store::{SessionStore, now_ms};
-use aws_config::SdkConfig;
+use aws_types::SdkConfig;
 use lambda_http::http::{HeaderMap, Method, Response};
 use lambda_http::{Body, Request};
 use std::time::Instant;

@@ -6,7 +6,7 @@
 //! - `gu1-webhook serve [--listen ADDR]`: the same receiver over local HTTP.
 //! - `gu1-webhook sweep [--grace-seconds N] [--page-size N]`: one sweep.
 
-use gu1_webhook::config::{Config, sdk_config};
+use gu1_webhook::config::{Config, sdk_config_from_env};
 use gu1_webhook::secrets::Keyring;
 use gu1_webhook::{Receiver, serve, sweep};
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -58,9 +58,10 @@ fn main() -> ExitCode {
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 async fn run(command: Command) -> Result<(), BoxError> {
-    // Fail closed: without a secret (or a table, or a queue) nothing starts.
+    // Fail closed: without a secret (or a table, a queue, a region or
+    // credentials) nothing starts.
     let config = Config::from_env()?;
-    let sdk = sdk_config().await;
+    let sdk = sdk_config_from_env()?;
     let keyring = Keyring::load(&config.secrets, &sdk).await?;
     let receiver = Arc::new(Receiver::new(keyring, &config, &sdk));
     match command {

@@ -12,7 +12,7 @@
 
 use crate::config::SecretsSource;
 use crate::verify::{NoSecrets, SignatureError, Verifier};
-use aws_config::SdkConfig;
+use aws_types::SdkConfig;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 

@@ -5,9 +5,9 @@
 
 mod support;
 
-use aws_config::SdkConfig;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
+use aws_types::SdkConfig;
 use gu1_webhook::local::ApiEvent;
 use http_body_util::BodyExt;
 use std::process::{Command, Stdio};
@@ -146,7 +146,7 @@ impl Drop for Server {
 #[tokio::test]
 async fn serve_and_sweep_log_one_clean_line_per_delivery() {
     let endpoint = &moto().endpoint;
-    let env = environment(endpoint, &sdk(endpoint).await).await;
+    let env = environment(endpoint, &sdk(endpoint)).await;
     let log = std::env::temp_dir().join(unique("gu1-webhook-log"));
     let server = Server::start(&env, std::fs::File::create(&log).unwrap().into()).await;
 
@@ -230,10 +230,10 @@ async fn serve_reaches_dynamodb_and_sqs_over_tls() {
                 .unwrap(),
         )
         .build_https();
-    let config = sdk_loader(&moto.endpoint)
+    let config = sdk(&moto.endpoint)
+        .into_builder()
         .http_client(trusting_ca)
-        .load()
-        .await;
+        .build();
     let mut env = environment(&moto.endpoint, &config).await;
     let queue_url = env.var("OUTCOMES_QUEUE_URL").to_owned();
     env.vars.push(("SSL_CERT_FILE", ca.display().to_string()));
@@ -264,16 +264,29 @@ async fn serve_reaches_dynamodb_and_sqs_over_tls() {
 }
 
 #[test]
-fn without_a_secret_the_binary_refuses_to_start() {
-    let output = Command::new(env!("CARGO_BIN_EXE_gu1-webhook"))
-        .env_clear()
-        .env("SESSIONS_TABLE", "t")
-        .env("OUTCOMES_QUEUE_URL", "http://127.0.0.1:9/q")
-        .env("AWS_REGION", "us-east-1")
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .output()
-        .expect("run");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("no webhook secret configured"), "{stderr}");
+fn without_a_secret_region_or_credentials_the_binary_refuses_to_start() {
+    let complete = [
+        ("GU1_WEBHOOK_SECRETS", "s"),
+        ("SESSIONS_TABLE", "t"),
+        ("OUTCOMES_QUEUE_URL", "http://127.0.0.1:9/q"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "k"),
+        ("AWS_SECRET_ACCESS_KEY", "s"),
+    ];
+    for (missing, error) in [
+        ("GU1_WEBHOOK_SECRETS", "no webhook secret configured"),
+        ("AWS_REGION", "AWS_REGION is not set"),
+        ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID is not set"),
+        ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY is not set"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_gu1-webhook"))
+            .env_clear()
+            .envs(complete.iter().filter(|(name, _)| *name != missing).copied())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .output()
+            .expect("run");
+        assert!(!output.status.success(), "started without {missing}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(error), "without {missing}: {stderr}");
+    }
 }

@@ -11,7 +11,7 @@ use support::*;
 const BODY: &[u8] = br#"{"event":"biometric.session_approved"}"#;
 
 async fn secret(value: &str) -> (aws_sdk_secretsmanager::Client, String) {
-    let client = aws_sdk_secretsmanager::Client::new(&sdk(&moto().endpoint).await);
+    let client = aws_sdk_secretsmanager::Client::new(&sdk(&moto().endpoint));
     let name = unique("gu1-webhook-secrets");
     client
         .create_secret()

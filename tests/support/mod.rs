@@ -4,9 +4,9 @@
 //! SDK clients.
 #![allow(dead_code)]
 
-use aws_config::{ConfigLoader, Region, SdkConfig};
-use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_types::SdkConfig;
 use bytes::Bytes;
 use gu1_webhook::publish::{OutcomeQueue, Publisher};
 use gu1_webhook::store::SessionStore;
@@ -124,18 +124,13 @@ fn wait_for_tls(port: u16, ca: &std::path::Path) {
     panic!("moto did not start over TLS on port {port}");
 }
 
-/// SDK configuration for one endpoint, with the receiver's own HTTP client
-/// and timeouts.
-pub async fn sdk(endpoint: &str) -> SdkConfig {
-    sdk_loader(endpoint).load().await
-}
-
-/// What [`sdk`] loads, for a test that changes more of it.
-pub fn sdk_loader(endpoint: &str) -> ConfigLoader {
-    gu1_webhook::config::sdk_loader()
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
-        .endpoint_url(endpoint)
+/// SDK configuration for one endpoint, built as the receiver builds its own.
+pub fn sdk(endpoint: &str) -> SdkConfig {
+    gu1_webhook::config::sdk_config(
+        Region::new("us-east-1"),
+        Credentials::new("test", "test", None, None, "tests"),
+        Some(endpoint.to_owned()),
+    )
 }
 
 /// A unique name per call, so tests sharing a moto server never collide.
@@ -281,7 +276,7 @@ impl TestApp {
 
     pub async fn spawn_with(options: Options) -> Self {
         let moto = moto();
-        let real = sdk(&moto.endpoint).await;
+        let real = sdk(&moto.endpoint);
         let dynamodb = aws_sdk_dynamodb::Client::new(&real);
         let sqs = aws_sdk_sqs::Client::new(&real);
         let table = unique("sessions");
@@ -341,9 +336,8 @@ impl TestApp {
         let dynamodb_sdk = sdk(options
             .dynamodb_endpoint
             .as_deref()
-            .unwrap_or(&moto.endpoint))
-        .await;
-        let sqs_sdk = sdk(options.sqs_endpoint.as_deref().unwrap_or(&moto.endpoint)).await;
+            .unwrap_or(&moto.endpoint));
+        let sqs_sdk = sdk(options.sqs_endpoint.as_deref().unwrap_or(&moto.endpoint));
         let calls = Arc::new(Calls::default());
         let dynamodb_client = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::config::Builder::from(&dynamodb_sdk)
