@@ -10,7 +10,10 @@ starts is ended on exit):
 
   a. cold start: a minimal Lambda Runtime API (this file, stdlib http.server)
      on 127.0.0.1; spawn the binary in Lambda mode; time from just before the
-     spawn to its first `GET /2018-06-01/runtime/invocation/next`.
+     spawn to its first `GET /2018-06-01/runtime/invocation/next`. Taking
+     turns with it: the receiver trusting one root certificate (what the
+     system trust store costs) and, with --reference-binary, a bare
+     lambda_runtime function (examples/bare_runtime.rs).
   b. cold first delivery: the same, then one signed `approved` delivery
      (Gu1's example body, byte for byte) against moto; time to the
      `POST .../response`. Split: init (spawn -> GET next), handler total
@@ -139,6 +142,15 @@ def stats(values):
     }
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """Stopping a process mid-connection resets it: expected, not worth a
+    traceback on stderr."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 # ---------------------------------------------------------------- moto
 
 
@@ -256,7 +268,7 @@ class TimingProxy:
             do_GET = do_POST = do_PUT = do_DELETE = _forward
 
         self.port = free_port()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = QuietServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -348,7 +360,7 @@ class RuntimeApi:
                 return self._reply(404, b'{"errorMessage":"not found"}')
 
         self.port = free_port()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = QuietServer(("127.0.0.1", self.port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -488,34 +500,95 @@ def lambda_env(workdir, endpoint, queue_url, api_port):
     return env
 
 
+def cold_start_once(binary, api, env, err):
+    """Spawns `binary` in Lambda mode; (ms to its first GET next, VmHWM KiB)
+    or None if it never asked for work."""
+    gen = api.new_generation()
+    t0 = time.perf_counter_ns()
+    proc = spawn([binary], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        entry = api.wait_for(gen, ("next", "init_error"), deadline=time.monotonic() + 10, proc=proc)
+        if not (entry and entry[1] == "next"):
+            return None
+        try:
+            rss = proc_memory_kib(proc.pid)["VmHWM"]
+        except (OSError, KeyError):
+            rss = None
+        return (entry[3] - t0) / 1e6, rss
+    finally:
+        stop(proc)
+
+
+def one_root_certificate(workdir):
+    """A file with the first certificate of the system's CA bundle, or None."""
+    import ssl
+
+    paths = ssl.get_default_verify_paths()
+    for bundle in (paths.cafile, paths.openssl_cafile):
+        if bundle and os.path.isfile(bundle):
+            with open(bundle) as f:
+                text = f.read()
+            end = text.find("-----END CERTIFICATE-----")
+            if end >= 0:
+                path = os.path.join(workdir, "one-root.pem")
+                with open(path, "w") as f:
+                    f.write(text[text.find("-----BEGIN CERTIFICATE-----") : end + 25] + "\n")
+                return path
+    return None
+
+
 def phase_coldstart(args, api, env, workdir):
-    """(a) spawn -> first GET next."""
-    times_ms, rss_kib, failures = [], [], 0
+    """(a) spawn -> first GET next, 30 times for each variant, which take
+    turns run by run so that all see the same machine: the receiver; the
+    receiver trusting a single root certificate (SSL_CERT_FILE), which shows
+    what loading the system's trust store costs; and, with
+    --reference-binary, a bare lambda_runtime function."""
+    variants = {"receiver": (args.binary, env)}
+    one_root = one_root_certificate(workdir)
+    if one_root:
+        variants["receiver_one_root"] = (args.binary, dict(env, SSL_CERT_FILE=one_root))
+    if args.reference_binary:
+        variants["reference"] = (args.reference_binary, env)
+    times_ms = {name: [] for name in variants}
+    rss_kib = {name: [] for name in variants}
+    failures = 0
     deadline_all = time.monotonic() + args.phase_timeout
     for i in range(args.runs):
         if time.monotonic() > deadline_all:
             break
-        gen = api.new_generation()
-        err = open(os.path.join(workdir, f"coldstart-{i}.stderr"), "wb")
-        t0 = time.perf_counter_ns()
-        proc = spawn([args.binary], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-        entry = api.wait_for(gen, ("next", "init_error"), deadline=time.monotonic() + 10, proc=proc)
-        if entry and entry[1] == "next":
-            times_ms.append((entry[3] - t0) / 1e6)
-            try:
-                rss_kib.append(proc_memory_kib(proc.pid)["VmHWM"])
-            except (OSError, KeyError):
-                pass
-        else:
-            failures += 1
-        stop(proc)
-        err.close()
-    return {
+        for name, (binary, variant_env) in variants.items():
+            with open(os.path.join(workdir, f"coldstart-{name}-{i}.stderr"), "wb") as err:
+                measured = cold_start_once(binary, api, variant_env, err)
+            if measured is None:
+                failures += 1
+                continue
+            times_ms[name].append(measured[0])
+            if measured[1] is not None:
+                rss_kib[name].append(measured[1])
+
+    def figures(name):
+        return {
+            "ms": stats(times_ms[name]),
+            "vmhwm_at_first_next_mib": stats([k / 1024 for k in rss_kib[name]]),
+        }
+
+    result = {
         "what": "process spawn -> first GET /runtime/invocation/next (Lambda mode, 128 MB settings)",
-        "ms": stats(times_ms),
-        "vmhwm_at_first_next_mib": stats([k / 1024 for k in rss_kib]),
+        **figures("receiver"),
         "failures": failures,
     }
+    if "receiver_one_root" in variants:
+        result["one_root"] = {
+            "what": "the same binary with SSL_CERT_FILE naming one root certificate: init without the system trust store",
+            **figures("receiver_one_root"),
+        }
+    if "reference" in variants:
+        result["reference"] = {
+            "what": "examples/bare_runtime.rs: lambda_runtime alone, no configuration, no SDK",
+            "binary_bytes": os.path.getsize(args.reference_binary),
+            **figures("reference"),
+        }
+    return result
 
 
 def delivery_log_latency(path):
@@ -760,6 +833,9 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "gu1-webhook"))
     # Run with moto's venv Python, so moto_server sits next to it by default.
     parser.add_argument("--moto-bin", default=os.path.dirname(sys.executable))
+    parser.add_argument(
+        "--reference-binary", help="a bare lambda_runtime function, timed alongside in phase a"
+    )
     parser.add_argument("--smoke", action="store_true", help="3 runs, 300 deliveries")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--split-runs", type=int, default=10)

@@ -199,6 +199,11 @@ def main():
                       f"p90 {r['p90_ns'] / 1000:9.3f} us")
     for other, ratios in results["compare_ratios"].items():
         print(f"  ratio {other}/rust: " + ", ".join(f"{k} {v}x" for k, v in ratios.items()))
+    cold = (results["coldstart"] or {}).get("coldstart", {})
+    for name, label in (("one_root", "receiver trusting one root"), ("reference", "bare lambda_runtime")):
+        if cold.get("ms") and (cold.get(name) or {}).get("ms"):
+            mine, other = cold["ms"]["median"], cold[name]["ms"]["median"]
+            print(f"  cold start median: receiver {mine} ms, {label} {other} ms (same run)")
     for check in results["bars"]:
         status = "PASS" if check["pass"] else "FAIL"
         print(f"  [{status}] {check['bar']}: {check['value']} {check['unit']} (bar {check['limit']})")

@@ -281,7 +281,12 @@ fn without_a_secret_region_or_credentials_the_binary_refuses_to_start() {
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_gu1-webhook"))
             .env_clear()
-            .envs(complete.iter().filter(|(name, _)| *name != missing).copied())
+            .envs(
+                complete
+                    .iter()
+                    .filter(|(name, _)| *name != missing)
+                    .copied(),
+            )
             .args(["serve", "--listen", "127.0.0.1:0"])
             .output()
             .expect("run");
