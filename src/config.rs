@@ -100,13 +100,16 @@ pub const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";
 /// The AWS configuration of every client, from the variables above.
 ///
 /// Not `aws-config`'s default chain: a Lambda function gets its region and
-/// its role's credentials in exactly these variables, and the chain's other
-/// sources (profile files, SSO, web identity through STS, IMDS) cost 0.4 MB
-/// of the deployment package and a third of the clean build for nothing the
-/// function uses. Locally, export the same variables (the README shows how).
+/// its role's credentials in exactly these variables (the chain would take
+/// them from there too), and the chain's other sources (profile files, SSO,
+/// web identity through STS, IMDS) add 0.4 MB to the deployment package for
+/// nothing the function uses (BENCHMARKS.md). Locally, export the same
+/// variables (the README shows how).
 pub fn sdk_config_from_env() -> Result<SdkConfig, ConfigError> {
     let required = |name| var(name).ok_or(ConfigError::Missing(name));
-    let region = var(REGION_VAR).or_else(|| var("AWS_DEFAULT_REGION"));
+    let region = var(REGION_VAR)
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .ok_or(ConfigError::Missing(REGION_VAR))?;
     let credentials = Credentials::new(
         required(ACCESS_KEY_VAR)?,
         required(SECRET_KEY_VAR)?,
@@ -115,7 +118,7 @@ pub fn sdk_config_from_env() -> Result<SdkConfig, ConfigError> {
         "environment",
     );
     Ok(sdk_config(
-        Region::new(region.ok_or(ConfigError::Missing(REGION_VAR))?),
+        Region::new(region),
         credentials,
         var(ENDPOINT_VAR),
     ))
