@@ -181,14 +181,24 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, ParseError> {
     if body.trim_ascii_start().first() != Some(&b'{') {
         return Err(ParseError::InvalidEnvelope("not a JSON object".into()));
     }
-    let envelope: Envelope<'_> =
-        serde_json::from_slice(body).map_err(|e| ParseError::InvalidEnvelope(short(&e)))?;
+    // JSON is UTF-8 throughout, also in the fields we skip, which serde
+    // would not check.
+    let body = std::str::from_utf8(body)
+        .map_err(|_| ParseError::InvalidEnvelope("body is not UTF-8".into()))?;
+    // A well-formed delivery is read in one pass. Anything else is read
+    // again, the payload apart, which says what is wrong, and lets an event
+    // that is not ours carry any payload at all.
+    let envelope = match serde_json::from_str::<Envelope<Object<Payload<'_>>>>(body) {
+        Ok(envelope) => envelope.map_payload(|Object(payload)| Ok(payload)),
+        Err(_) => serde_json::from_str::<Envelope<&RawValue>>(body)
+            .map_err(|e| ParseError::InvalidEnvelope(short(&e)))?
+            .map_payload(|raw| object(raw, "payload")),
+    };
     let event = envelope.event.ok_or(ParseError::MissingEvent)?;
     if !event.starts_with(BIOMETRIC_PREFIX) {
         return Ok(Delivery::Ignored { event });
     }
-    let payload = envelope.payload.ok_or(ParseError::MissingPayload)?;
-    let payload: Payload<'_> = object(payload, "payload")?;
+    let payload = envelope.payload.ok_or(ParseError::MissingPayload)??;
     let session_id = SessionId::parse(&payload.id.ok_or(ParseError::MissingSessionId)?)?;
     let status = payload.status.ok_or(ParseError::MissingStatus)?;
     let status = SessionStatus::parse(&status).ok_or(ParseError::UnknownStatus)?;
@@ -290,13 +300,45 @@ fn short(e: &serde_json::Error) -> String {
 }
 
 #[derive(Deserialize)]
-struct Envelope<'a> {
+struct Envelope<P> {
     event: Option<String>,
     timestamp: Option<String>,
     #[serde(rename = "organizationId")]
     organization_id: Option<String>,
-    #[serde(borrow)]
-    payload: Option<&'a RawValue>,
+    payload: Option<P>,
+}
+
+impl<P> Envelope<P> {
+    fn map_payload<Q>(self, f: impl FnOnce(P) -> Q) -> Envelope<Q> {
+        Envelope {
+            event: self.event,
+            timestamp: self.timestamp,
+            organization_id: self.organization_id,
+            payload: self.payload.map(f),
+        }
+    }
+}
+
+/// A `T` read from a JSON object only: serde also reads a struct from an
+/// array, field by field, a guess we refuse.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Fields<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        deserializer
+            .deserialize_map(Fields(std::marker::PhantomData))
+            .map(Object)
+    }
 }
 
 #[derive(Deserialize)]

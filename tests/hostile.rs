@@ -227,6 +227,7 @@ fn body_rows() -> Vec<Row> {
         row("truncated UTF-8 in payload.rejectionMessage", signed(invalid_utf8(payload_with(r#""s-utf8-2""#, r#","rejectionMessage":"caf@""#), 0xC3)), BAD_REQUEST),
         row("invalid UTF-8 in an unknown payload field", signed(invalid_utf8(payload_with(r#""s-utf8-3""#, r#","mode":"@""#), 0xFE)), BAD_REQUEST),
         row("invalid UTF-8 in event", signed(invalid_utf8(br#"{"event":"biometric.session_@","payload":{"id":"s-utf8-4","status":"approved"}}"#.to_vec(), 0xFF)), BAD_REQUEST),
+        row("invalid UTF-8 in an unknown envelope field", signed(invalid_utf8(br#"{"event":"biometric.session_approved","note":"@","payload":{"id":"s-utf8-5","status":"approved"}}"#.to_vec(), 0xFF)), BAD_REQUEST),
         row("lone surrogate escape in payload.id", signed(payload_with(r#""s-\ud800""#, "")), BAD_REQUEST),
         row("raw newline inside payload.id", signed(payload_with("\"s-\nline\"", "")), BAD_REQUEST),
         // payload.id that is not a safe key.
@@ -248,6 +249,8 @@ fn body_rows() -> Vec<Row> {
         row("status missing", signed(payload_without("status")), BAD_REQUEST),
         // Not ours: acknowledged and ignored, nothing kept (by design).
         row("another Gu1 event with a garbage payload", signed(r#"{"event":"kyc.validation_approved","payload":"[[[["}"#), (200, "ignored")),
+        row("another Gu1 event whose payload fields have other types", signed(r#"{"payload":{"id":42,"status":{"code":1},"entity":[1]},"event":"entity.updated"}"#), (200, "ignored")),
+        row("another Gu1 event with an array payload", signed(r#"{"event":"kyc.validation_approved","payload":[{"id":"s"}]}"#), (200, "ignored")),
     ]
 }
 
