@@ -264,7 +264,7 @@ async fn serve_reaches_dynamodb_and_sqs_over_tls() {
 }
 
 #[test]
-fn without_a_secret_region_or_credentials_the_binary_refuses_to_start() {
+fn without_any_required_variable_the_binary_refuses_to_start() {
     let complete = [
         ("GU1_WEBHOOK_SECRETS", "s"),
         ("SESSIONS_TABLE", "t"),
@@ -275,6 +275,8 @@ fn without_a_secret_region_or_credentials_the_binary_refuses_to_start() {
     ];
     for (missing, error) in [
         ("GU1_WEBHOOK_SECRETS", "no webhook secret configured"),
+        ("SESSIONS_TABLE", "SESSIONS_TABLE is not set"),
+        ("OUTCOMES_QUEUE_URL", "OUTCOMES_QUEUE_URL is not set"),
         ("AWS_REGION", "AWS_REGION is not set"),
         ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID is not set"),
         ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY is not set"),
