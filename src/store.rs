@@ -386,11 +386,10 @@ impl Update {
 
     /// Names `attr` as `#attr`.
     fn name_attr(&mut self, attr: &str) -> &mut Self {
-        self.names.insert(sigil('#', attr), attr.to_owned());
-        self
+        self.name(sigil('#', attr), attr)
     }
 
-    fn name(&mut self, placeholder: &str, attr: &str) -> &mut Self {
+    fn name(&mut self, placeholder: impl Into<String>, attr: &str) -> &mut Self {
         self.names.insert(placeholder.into(), attr.into());
         self
     }
