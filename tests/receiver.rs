@@ -5,6 +5,7 @@ mod support;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use gu1_webhook::decide::SessionRecord;
 use gu1_webhook::verify::sign_hex;
 use support::*;
 
@@ -78,6 +79,26 @@ async fn the_seed_sequence_ends_approved_with_every_field_and_one_message() {
         messages[0].message_id(),
         "the item records which message carried the outcome"
     );
+}
+
+/// The bench and the fuzz target stand in for DynamoDB's answer with
+/// `SessionRecord::from(&event)`: it must be what the first write stores.
+#[tokio::test]
+async fn a_first_event_is_stored_as_its_session_record() {
+    let app = TestApp::spawn().await;
+    for (session, body) in [
+        ("s-record-1", seed::created("s-record-1")),
+        ("s-record-2", seed::in_progress("s-record-2")),
+    ] {
+        assert_eq!(app.deliver(&body).await.result(), "applied");
+        let stored = gu1_webhook::store::record_from_item(app.item(session).await.as_ref());
+        let Ok(gu1_webhook::parse::Delivery::Session(event)) =
+            gu1_webhook::parse::parse_delivery(body.to_string().as_bytes())
+        else {
+            panic!("{body} is a session event");
+        };
+        assert_eq!(stored, SessionRecord::from(&event), "{session}");
+    }
 }
 
 #[tokio::test]
