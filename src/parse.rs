@@ -320,7 +320,9 @@ impl<P> Envelope<P> {
 }
 
 /// A `T` read from a JSON object only: serde also reads a struct from an
-/// array, field by field, a guess we refuse.
+/// array, field by field, a guess we refuse. It guards the one-pass read;
+/// when it refuses, the field-by-field read refuses too, and [`object`] says
+/// which part was not an object.
 struct Object<T>(T);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
