@@ -15,7 +15,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use gu1_webhook::decide::{self, SessionRecord};
+use gu1_webhook::decide::{self, SessionRecord, WriteToken};
 use gu1_webhook::parse::{Delivery, SessionEvent, parse_delivery};
 use gu1_webhook::publish::OutcomeMessage;
 use gu1_webhook::store;
@@ -48,9 +48,10 @@ fn verifier(secrets: usize) -> Verifier {
 
 /// The stored session as DynamoDB returns it after an applied write
 /// (`ALL_NEW`), built from the event instead of read back from an item.
-fn record_after_write(event: &SessionEvent) -> SessionRecord {
+fn record_after_write(event: &SessionEvent, writer: &WriteToken) -> SessionRecord {
     SessionRecord {
         publish_lease_until: event.status.is_terminal().then_some(NOW_MS + LEASE_MS),
+        lease_holder: event.status.is_terminal().then(|| writer.clone()),
         ..SessionRecord::from(event)
     }
 }
@@ -64,10 +65,17 @@ fn delivery_work(verifier: &Verifier, body: &[u8], header: &[u8]) -> usize {
     };
     // A new session: the conditional write applies.
     let verdict = decide::verdict(None, event.status);
-    let update = store::apply_update(&event, Some("wh-bench-1"), NOW_MS, NOW_MS + LEASE_MS);
-    let mut out = update.expression().len();
-    let record = record_after_write(&event);
-    if decide::outcome_duty(verdict, &record, NOW_MS) == decide::OutcomeDuty::Publish {
+    let writer = WriteToken::random();
+    let update = store::apply_update(
+        &event,
+        Some("wh-bench-1"),
+        &writer,
+        NOW_MS,
+        NOW_MS + LEASE_MS,
+    );
+    let mut out = update.expression().len() + verdict.as_str().len();
+    let record = record_after_write(&event, &writer);
+    if decide::outcome_duty(&record, &writer, NOW_MS) == decide::OutcomeDuty::Publish {
         let message = OutcomeMessage::from_record(&record).expect("terminal");
         let json = serde_json::to_string(&message).expect("message");
         out += json.len() + message.deduplication_id().len() + message.group_id().len();
@@ -129,7 +137,8 @@ fn steps(c: &mut Criterion) {
     let Ok(Delivery::Session(event)) = parse_delivery(body) else {
         panic!("not a session event");
     };
-    let record = record_after_write(&event);
+    let writer = WriteToken::random();
+    let record = record_after_write(&event, &writer);
     group.bench_function("verify", |b| {
         b.iter(|| v.verify(black_box(body), [black_box(header.as_bytes())]))
     });
@@ -137,7 +146,10 @@ fn steps(c: &mut Criterion) {
     group.bench_function("decide", |b| {
         b.iter(|| {
             let verdict = decide::verdict(black_box(None), black_box(event.status));
-            decide::outcome_duty(verdict, black_box(&record), NOW_MS)
+            (
+                verdict,
+                decide::outcome_duty(black_box(&record), &writer, NOW_MS),
+            )
         })
     });
     group.bench_function("apply_update", |b| {
@@ -145,6 +157,7 @@ fn steps(c: &mut Criterion) {
             store::apply_update(
                 black_box(&event),
                 Some("wh-bench-1"),
+                &writer,
                 NOW_MS,
                 NOW_MS + LEASE_MS,
             )
@@ -153,7 +166,7 @@ fn steps(c: &mut Criterion) {
     });
     group.bench_function("outcome_message", |b| {
         b.iter(|| {
-            let record = record_after_write(black_box(&event));
+            let record = record_after_write(black_box(&event), &writer);
             let message = OutcomeMessage::from_record(&record).expect("terminal");
             serde_json::to_string(&message).expect("message")
         })

@@ -34,9 +34,12 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
 /// A whole delivery is answered (with a `503` if need be) within this long:
 /// well inside API Gateway's 30 s and Gu1's 30 s.
 pub const DELIVERY_DEADLINE: Duration = Duration::from_secs(15);
-/// How long a publisher holds the right to send an outcome. Outlasts a send
-/// plus the write that marks it, each bounded by [`OPERATION_TIMEOUT`].
-pub const PUBLISH_LEASE: Duration = Duration::from_secs(30);
+/// How long a publisher holds the right to send an outcome: the longest a
+/// live holder can still be sending. Every holder takes its lease inside a
+/// [`DELIVERY_DEADLINE`] (a delivery, or one sweeper publish) and is cut off
+/// when it passes; a send already on the wire then lands within one more
+/// attempt. A longer lease would only delay the repair of a holder that died.
+pub const PUBLISH_LEASE: Duration = DELIVERY_DEADLINE.saturating_add(ATTEMPT_TIMEOUT);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -154,6 +157,43 @@ fn timeouts() -> TimeoutConfig {
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(ATTEMPT_TIMEOUT)
         .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// The DynamoDB client of every command (see [`retry_partition`]).
+pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::config::Builder::from(sdk).retry_partition(retry_partition());
+    aws_sdk_dynamodb::Client::from_conf(config.build())
+}
+
+/// The SQS client of every command (see [`retry_partition`]).
+pub fn sqs_client(sdk: &SdkConfig) -> aws_sdk_sqs::Client {
+    let config = aws_sdk_sqs::config::Builder::from(sdk).retry_partition(retry_partition());
+    aws_sdk_sqs::Client::from_conf(config.build())
+}
+
+/// The Secrets Manager client (see [`retry_partition`]).
+pub fn secrets_client(sdk: &SdkConfig) -> aws_sdk_secretsmanager::Client {
+    let config =
+        aws_sdk_secretsmanager::config::Builder::from(sdk).retry_partition(retry_partition());
+    aws_sdk_secretsmanager::Client::from_conf(config.build())
+}
+
+/// The standard retry mode (3 attempts, exponential backoff) without its
+/// retry quota, so that every call gets its attempts within
+/// [`OPERATION_TIMEOUT`] whatever happened before.
+///
+/// Why: the quota is a per-process bucket that each retried timeout drains
+/// by 10 of 500 tokens, so a burst of about 50 timeouts (an AWS blip) leaves
+/// every later call a single 1.5 s attempt until enough calls succeed. It
+/// protects a service from the retry storms of many threads; an instance
+/// here runs one delivery at a time, each call already stops at 3 attempts
+/// and 4 s, and API Gateway's throttling bounds the instances. Keeping the
+/// quota would only turn the next delivery's transient error into a 503.
+fn retry_partition() -> aws_sdk_dynamodb::config::retry::RetryPartition {
+    use aws_sdk_dynamodb::config::retry::{RetryPartition, TokenBucket};
+    RetryPartition::custom("gu1-webhook")
+        .token_bucket(TokenBucket::unlimited())
         .build()
 }
 

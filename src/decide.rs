@@ -7,6 +7,8 @@
 //! functions here classify what happened and say who must publish the outcome.
 
 use crate::parse::{SessionEvent, SessionId, SessionStatus};
+use base64::Engine as _;
+use std::fmt;
 
 impl SessionStatus {
     /// The order statuses move in: 0 pending, 1 in progress, 2 terminal.
@@ -60,6 +62,51 @@ pub fn verdict(stored: Option<SessionStatus>, incoming: SessionStatus) -> Verdic
     }
 }
 
+/// A random 128-bit id that one writer (a delivery, or one sweeper claim)
+/// stores next to what its conditional write changes.
+///
+/// Why: when a write lands but its answer is lost or late, the SDK retries the
+/// same request, and the retry's condition fails against the writer's *own*
+/// earlier write. The token in the returned `ALL_OLD` image tells "my write
+/// landed" from "someone else's did", without an extra read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WriteToken(String);
+
+impl WriteToken {
+    /// A fresh token from the operating system's random source (the same one
+    /// rustls draws from). Unique, not secret.
+    pub fn random() -> Self {
+        let mut bytes = [0u8; 16];
+        if getrandom::getrandom(&mut bytes).is_err() {
+            // Never seen on Linux; fall back to a clock-and-counter id, still
+            // unique within the process and very unlikely to repeat across.
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            bytes[..8].copy_from_slice(&n.to_le_bytes());
+            bytes[8..].copy_from_slice(&(t as u64 ^ u64::from(std::process::id())).to_le_bytes());
+        }
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// A token read back from the item.
+    pub fn from_stored(token: impl Into<String>) -> Self {
+        Self(token.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for WriteToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The session as stored: the DynamoDB item in domain types.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SessionRecord {
@@ -83,6 +130,10 @@ pub struct SessionRecord {
     /// Until when (epoch milliseconds) one publisher holds the right to send
     /// the outcome. See [`OutcomeDuty`].
     pub publish_lease_until: Option<u64>,
+    /// Who holds that lease.
+    pub lease_holder: Option<WriteToken>,
+    /// The writer whose write set `status`.
+    pub applied_by: Option<WriteToken>,
 }
 
 impl From<&SessionEvent> for SessionRecord {
@@ -104,6 +155,8 @@ impl From<&SessionEvent> for SessionRecord {
             version: 1,
             outcome_published_at: None,
             publish_lease_until: None,
+            lease_holder: None,
+            applied_by: None,
         }
     }
 }
@@ -113,20 +166,36 @@ impl SessionRecord {
     pub fn outcome_pending(&self) -> bool {
         self.status.is_some_and(SessionStatus::is_terminal) && self.outcome_published_at.is_none()
     }
+
+    /// `writer`'s write set the stored status: how a writer whose request was
+    /// retried recognises its own write in the `ALL_OLD` image.
+    pub fn applied_by(&self, writer: &WriteToken) -> bool {
+        self.applied_by.as_ref() == Some(writer)
+    }
+
+    /// `writer` holds a publish lease that is still running at `now_ms`.
+    pub fn lease_held_by(&self, writer: &WriteToken, now_ms: u64) -> bool {
+        self.lease_holder.as_ref() == Some(writer) && self.lease_live(now_ms)
+    }
+
+    fn lease_live(&self, now_ms: u64) -> bool {
+        self.publish_lease_until.is_some_and(|until| until > now_ms)
+    }
 }
 
 /// Who sends a terminal outcome to SQS, decided after the write.
 ///
 /// The write that makes a session terminal also takes a short *publish
-/// lease*, so that of 20 concurrent copies of one event exactly one sends.
-/// Any later delivery (or the sweeper) that finds the outcome still unsent
-/// once the lease has lapsed claims a new lease with a conditional write and
-/// sends it: an outcome is never left waiting on a publisher that died.
+/// lease* in the writer's name ([`WriteToken`]), so that of 20 concurrent
+/// copies of one event exactly one sends. Any later delivery (or the sweeper)
+/// that finds the outcome still unsent once the lease has lapsed claims a new
+/// lease with a conditional write and sends it: an outcome is never left
+/// waiting on a publisher that died.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutcomeDuty {
     /// Not terminal, or already published.
     None,
-    /// Our write took the lease: send now.
+    /// We hold the live lease (our write took it): send now.
     Publish,
     /// Unpublished and no live lease: claim one, then send.
     ClaimAndPublish,
@@ -134,17 +203,17 @@ pub enum OutcomeDuty {
     HeldElsewhere,
 }
 
-/// Decides the [`OutcomeDuty`] for a delivery whose write gave `verdict` and
-/// left the session as `record`, at `now_ms` (epoch milliseconds).
-pub fn outcome_duty(verdict: Verdict, record: &SessionRecord, now_ms: u64) -> OutcomeDuty {
+/// Decides the [`OutcomeDuty`] of `writer`, whose write left the session as
+/// `record` (or found it so), at `now_ms` (epoch milliseconds).
+///
+/// It depends on whose lease it is, never on whether this request's answer
+/// said "applied": a write whose answer was lost still holds its lease.
+pub fn outcome_duty(record: &SessionRecord, writer: &WriteToken, now_ms: u64) -> OutcomeDuty {
     if !record.outcome_pending() {
         OutcomeDuty::None
-    } else if verdict == Verdict::Applied {
+    } else if record.lease_held_by(writer, now_ms) {
         OutcomeDuty::Publish
-    } else if record
-        .publish_lease_until
-        .is_some_and(|until| until > now_ms)
-    {
+    } else if record.lease_live(now_ms) {
         OutcomeDuty::HeldElsewhere
     } else {
         OutcomeDuty::ClaimAndPublish
@@ -183,47 +252,58 @@ mod tests {
         }
     }
 
-    fn terminal(published: bool, lease: Option<u64>) -> SessionRecord {
+    fn terminal(published: bool, lease: Option<(u64, &WriteToken)>) -> SessionRecord {
         SessionRecord {
             status: Some(Approved),
             outcome_published_at: published.then(|| "2026-01-01T00:00:00Z".into()),
-            publish_lease_until: lease,
+            publish_lease_until: lease.map(|(until, _)| until),
+            lease_holder: lease.map(|(_, holder)| holder.clone()),
             ..SessionRecord::default()
         }
     }
 
     #[test]
-    fn the_writer_publishes_and_others_wait_for_its_lease() {
+    fn the_lease_holder_publishes_and_others_wait_for_its_lease() {
         let now = 1_000;
-        let t = terminal(false, Some(now + 1));
+        let (us, them) = (WriteToken::random(), WriteToken::random());
+        let ours = terminal(false, Some((now + 1, &us)));
+        assert_eq!(outcome_duty(&ours, &us, now), OutcomeDuty::Publish);
+        assert_eq!(outcome_duty(&ours, &them, now), OutcomeDuty::HeldElsewhere);
+        let lapsed = terminal(false, Some((now, &them)));
         assert_eq!(
-            outcome_duty(Verdict::Applied, &t, now),
-            OutcomeDuty::Publish
+            outcome_duty(&lapsed, &us, now),
+            OutcomeDuty::ClaimAndPublish
         );
+        // Our own lease, lapsed: claimed again like anyone's, never sent under
+        // a lease someone else may have claimed meanwhile.
+        let our_lapsed = terminal(false, Some((now, &us)));
         assert_eq!(
-            outcome_duty(Verdict::Duplicate, &t, now),
-            OutcomeDuty::HeldElsewhere
-        );
-        let lapsed = terminal(false, Some(now));
-        assert_eq!(
-            outcome_duty(Verdict::Stale, &lapsed, now),
+            outcome_duty(&our_lapsed, &us, now),
             OutcomeDuty::ClaimAndPublish
         );
         assert_eq!(
-            outcome_duty(Verdict::Conflict, &terminal(false, None), now),
+            outcome_duty(&terminal(false, None), &us, now),
             OutcomeDuty::ClaimAndPublish
         );
         assert_eq!(
-            outcome_duty(Verdict::Duplicate, &terminal(true, None), now),
+            outcome_duty(&terminal(true, Some((now + 1, &us))), &us, now),
             OutcomeDuty::None
         );
         let active = SessionRecord {
             status: Some(InProgress),
             ..SessionRecord::default()
         };
-        assert_eq!(
-            outcome_duty(Verdict::Applied, &active, now),
-            OutcomeDuty::None
-        );
+        assert_eq!(outcome_duty(&active, &us, now), OutcomeDuty::None);
+    }
+
+    #[test]
+    fn tokens_are_distinct_and_printable() {
+        let tokens: std::collections::HashSet<_> =
+            (0..1_000).map(|_| WriteToken::random()).collect();
+        assert_eq!(tokens.len(), 1_000);
+        for token in &tokens {
+            assert_eq!(token.as_str().len(), 22);
+            assert!(crate::parse::is_safe_id(token.as_str()));
+        }
     }
 }

@@ -5,8 +5,8 @@
 //! the request: the Lambda runtime or the local HTTP server of
 //! [`crate::serve`].
 
-use crate::config::{Config, DELIVERY_DEADLINE, PUBLISH_LEASE};
-use crate::decide::{OutcomeDuty, Verdict, outcome_duty};
+use crate::config::{Config, DELIVERY_DEADLINE, PUBLISH_LEASE, dynamodb_client, sqs_client};
+use crate::decide::{OutcomeDuty, Verdict, WriteToken, outcome_duty};
 use crate::parse::{Delivery, SessionEvent, parse_delivery};
 use crate::publish::{OutcomeQueue, Publisher};
 use crate::respond::{Accepted, Rejection, respond};
@@ -38,8 +38,8 @@ pub struct Receiver {
 impl Receiver {
     /// Builds the SDK clients from one shared configuration.
     pub fn new(keyring: Keyring, config: &Config, sdk: &SdkConfig) -> Self {
-        let store = SessionStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.sessions_table);
-        let queue = OutcomeQueue::new(aws_sdk_sqs::Client::new(sdk), &config.outcomes_queue_url);
+        let store = SessionStore::new(dynamodb_client(sdk), &config.sessions_table);
+        let queue = OutcomeQueue::new(sqs_client(sdk), &config.outcomes_queue_url);
         Self::from_parts(keyring, Publisher::new(store, queue, PUBLISH_LEASE))
     }
 
@@ -113,10 +113,13 @@ impl Receiver {
         log: &mut DeliveryLog,
     ) -> Result<Accepted, Rejection> {
         let store = self.publisher.store();
+        // This delivery's own name on what it writes: if an answer is lost
+        // and the SDK retries, the retry recognises the write that landed.
+        let writer = WriteToken::random();
         let now = now_ms();
         let lease_until = self.publisher.lease_until(now);
         let written = store
-            .apply(event, log.webhook_id.as_deref(), now, lease_until)
+            .apply(event, log.webhook_id.as_deref(), &writer, now, lease_until)
             .await?;
         let stored = written.record.status.unwrap_or(event.status);
         log.stored = Some(stored.as_str());
@@ -134,15 +137,17 @@ impl Receiver {
         }
         #[cfg(feature = "test-faults")]
         crate::faults::after_store(&event.session_id);
-        match outcome_duty(written.verdict, &written.record, now) {
+        match outcome_duty(&written.record, &writer, now) {
             OutcomeDuty::None | OutcomeDuty::HeldElsewhere => {}
             OutcomeDuty::Publish => {
                 self.publisher
-                    .publish_held(&written.record, lease_until)
+                    .publish_held(&written.record, &writer)
                     .await?;
             }
             OutcomeDuty::ClaimAndPublish => {
-                self.publisher.claim_and_publish(&event.session_id).await?;
+                self.publisher
+                    .claim_and_publish(&event.session_id, &writer)
+                    .await?;
             }
         }
         Ok(Accepted::session(written.verdict, event, stored.as_str()))

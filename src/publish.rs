@@ -10,7 +10,7 @@
 //! - [`Publisher`], the protocol that makes "once" hold: send under a publish
 //!   lease taken by a conditional write, then mark the item published.
 
-use crate::decide::SessionRecord;
+use crate::decide::{SessionRecord, WriteToken};
 use crate::parse::{SessionId, SessionStatus, is_safe_id};
 use crate::store::{SessionStore, StoreError, now_ms};
 use aws_sdk_sqs::Client;
@@ -146,6 +146,8 @@ pub enum PublishError {
     Send(#[from] SendError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("publishing did not finish within the deadline")]
+    Timeout,
 }
 
 /// What one attempt to publish a session's outcome did.
@@ -185,13 +187,13 @@ impl Publisher {
         now_ms.saturating_add(u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX))
     }
 
-    /// Publishes `record`'s outcome under a lease we hold (until
-    /// `lease_until_ms`). On a failed send the lease is released, so that a
-    /// redelivery need not wait for it to lapse.
+    /// Publishes `record`'s outcome under the lease `writer` holds. On a
+    /// failed send the lease is released, so that a redelivery need not wait
+    /// for it to lapse.
     pub async fn publish_held(
         &self,
         record: &SessionRecord,
-        lease_until_ms: u64,
+        writer: &WriteToken,
     ) -> Result<Published, PublishError> {
         let (Some(message), Some(session)) = (
             OutcomeMessage::from_record(record),
@@ -207,7 +209,7 @@ impl Publisher {
             }
             Err(err) => {
                 crate::metrics::publish_failed(status);
-                if let Err(release) = self.store.release_lease(session, lease_until_ms).await {
+                if let Err(release) = self.store.release_lease(session, writer).await {
                     tracing::warn!(session_id = %session, error = %release, "could not release publish lease");
                 }
                 return Err(err.into());
@@ -223,13 +225,22 @@ impl Publisher {
         Ok(Published::Sent)
     }
 
-    /// Claims the lease of `session`'s unpublished outcome, then publishes it.
-    /// `NotOurs` when another publisher holds the lease or has published.
-    pub async fn claim_and_publish(&self, session: &SessionId) -> Result<Published, PublishError> {
+    /// Claims the lease of `session`'s unpublished outcome for `writer`,
+    /// then publishes it. `NotOurs` when another publisher holds the lease or
+    /// has published.
+    pub async fn claim_and_publish(
+        &self,
+        session: &SessionId,
+        writer: &WriteToken,
+    ) -> Result<Published, PublishError> {
         let now = now_ms();
         let lease_until = self.lease_until(now);
-        match self.store.claim_outcome(session, now, lease_until).await? {
-            Some(record) => self.publish_held(&record, lease_until).await,
+        match self
+            .store
+            .claim_outcome(session, writer, now, lease_until)
+            .await?
+        {
+            Some(record) => self.publish_held(&record, writer).await,
             None => Ok(Published::NotOurs),
         }
     }

@@ -89,7 +89,7 @@ impl Keyring {
             SecretsSource::List(list) => Ok(Verifier::from_list(list)?.into()),
             SecretsSource::SecretsManager { secret_id } => {
                 Self::from_secrets_manager(
-                    aws_sdk_secretsmanager::Client::new(sdk),
+                    crate::config::secrets_client(sdk),
                     secret_id,
                     RefreshPolicy::default(),
                 )

@@ -12,9 +12,16 @@
 //! - `pendingOutcome` + `terminalAt`, present only while a terminal outcome is
 //!   not yet on the queue: the keys of the sparse index [`UNPUBLISHED_INDEX`],
 //!   so that finding unpublished outcomes never scans the table;
-//! - `publishLeaseUntil`, the publish lease of [`crate::decide::OutcomeDuty`].
+//! - `publishLeaseUntil` + `publishLeaseHolder`, the publish lease of
+//!   [`crate::decide::OutcomeDuty`] and whose it is;
+//! - `appliedBy`, the [`WriteToken`] of the write that set `status`.
+//!
+//! Every conditional write returns the stored item when its condition fails
+//! (`ALL_OLD`). Besides classifying a delivery, that image carries the
+//! tokens, so a writer whose request the SDK retried after a lost answer
+//! recognises its own earlier write instead of mistaking it for another's.
 
-use crate::decide::{SessionRecord, Verdict, verdict};
+use crate::decide::{SessionRecord, Verdict, WriteToken, verdict};
 use crate::parse::{SessionEvent, SessionId, SessionStatus};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
@@ -36,6 +43,12 @@ pub const PENDING_ATTR: &str = "pendingOutcome";
 pub const TERMINAL_AT_ATTR: &str = "terminalAt";
 /// The one value of `pendingOutcome`.
 pub const PENDING: &str = "PENDING";
+/// Epoch milliseconds until which the lease holder may send the outcome.
+pub const LEASE_UNTIL_ATTR: &str = "publishLeaseUntil";
+/// The [`WriteToken`] of the lease holder.
+pub const LEASE_HOLDER_ATTR: &str = "publishLeaseHolder";
+/// The [`WriteToken`] of the write that set `status`.
+pub const APPLIED_BY_ATTR: &str = "appliedBy";
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -88,20 +101,23 @@ impl SessionStore {
     }
 
     /// Applies `event` if it moves the session forward, in one conditional
-    /// `UpdateItem`. A terminal status also opens the outcome's pending entry
-    /// and takes the publish lease until `lease_until_ms`.
+    /// `UpdateItem` signed by `writer`. A terminal status also opens the
+    /// outcome's pending entry and takes the publish lease for `writer` until
+    /// `lease_until_ms`.
     ///
     /// When the condition fails, DynamoDB returns the stored item
     /// (`ALL_OLD`), which tells duplicate, stale and conflict apart without a
-    /// second read.
+    /// second read, and tells a retried request that its first attempt
+    /// landed (`appliedBy` is `writer`): that is `Applied` too.
     pub async fn apply(
         &self,
         event: &SessionEvent,
         webhook_id: Option<&str>,
+        writer: &WriteToken,
         now_ms: u64,
         lease_until_ms: u64,
     ) -> Result<Written, StoreError> {
-        let mut update = apply_update(event, webhook_id, now_ms, lease_until_ms);
+        let mut update = apply_update(event, webhook_id, writer, now_ms, lease_until_ms);
         let result = update
             .request(&self.client, &self.table, &event.session_id)
             .condition_expression("attribute_not_exists(#sessionId) OR #statusRank < :statusRank")
@@ -119,12 +135,15 @@ impl SessionStore {
                     return Err(StoreError::new("UpdateItem (apply)", err));
                 };
                 let record = record_from_item(Some(stored));
-                Ok(Written {
+                let verdict = if record.applied_by(writer) {
+                    // Our own write, landed by an attempt whose answer was lost.
+                    Verdict::Applied
+                } else {
                     // Never `Applied`: the condition failed, so the stored
                     // rank is at least the incoming one.
-                    verdict: verdict(record.status, event.status),
-                    record,
-                })
+                    verdict(record.status, event.status)
+                };
+                Ok(Written { verdict, record })
             }
         }
     }
@@ -154,17 +173,21 @@ impl SessionStore {
     }
 
     /// Takes the publish lease of an unpublished outcome whose lease has
-    /// lapsed (or was released). Returns the session as it now stands, or
-    /// `None` when someone else holds the lease or has published.
+    /// lapsed (or was released), for `writer`. Returns the session as it now
+    /// stands, or `None` when someone else holds the lease or has published.
+    /// A retried claim whose first attempt landed finds `writer` holding the
+    /// lease and returns the session too.
     pub async fn claim_outcome(
         &self,
         session: &SessionId,
+        writer: &WriteToken,
         now_ms: u64,
         lease_until_ms: u64,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let mut update = Update::default();
         let result = update
-            .set("publishLeaseUntil", n(lease_until_ms))
+            .set(LEASE_UNTIL_ATTR, n(lease_until_ms))
+            .set(LEASE_HOLDER_ATTR, s(writer.as_str()))
             .name("#pendingOutcome", PENDING_ATTR)
             .value(":now", n(now_ms))
             .request(&self.client, &self.table, session)
@@ -173,17 +196,25 @@ impl SessionStore {
                  (attribute_not_exists(#publishLeaseUntil) OR #publishLeaseUntil <= :now)",
             )
             .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(output) => Ok(Some(record_from_item(output.attributes.as_ref()))),
-            Err(err) if is_condition_failure(&err) => Ok(None),
-            Err(err) => Err(StoreError::new("UpdateItem (claim)", err)),
+            Err(err) => match conditional_item(&err) {
+                Some(stored) => {
+                    let record = record_from_item(Some(stored));
+                    Ok(record.lease_held_by(writer, now_ms).then_some(record))
+                }
+                None if is_condition_failure(&err) => Ok(None),
+                None => Err(StoreError::new("UpdateItem (claim)", err)),
+            },
         }
     }
 
     /// Marks the outcome as on the queue and drops it from the unpublished
-    /// index. Returns `false` if it was already marked (a second publisher).
+    /// index. Returns `false` if another publisher had already marked it (a
+    /// retry of our own mark, whose first attempt landed, is `true`).
     pub async fn mark_published(
         &self,
         session: &SessionId,
@@ -195,31 +226,40 @@ impl SessionStore {
             .set("outcomePublishedAt", s(rfc3339(now_ms)))
             .set("outcomeMessageId", s(message_id))
             .remove(PENDING_ATTR)
-            .remove("publishLeaseUntil")
+            .remove(LEASE_UNTIL_ATTR)
+            .remove(LEASE_HOLDER_ATTR)
             .request(&self.client, &self.table, session)
             .condition_expression("attribute_not_exists(#outcomePublishedAt)")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(StoreError::new("UpdateItem (mark published)", err)),
+            Err(err) => match conditional_item(&err) {
+                Some(stored) => Ok(stored
+                    .get("outcomeMessageId")
+                    .and_then(|v| v.as_s().ok())
+                    .is_some_and(|id| id == message_id)),
+                None if is_condition_failure(&err) => Ok(false),
+                None => Err(StoreError::new("UpdateItem (mark published)", err)),
+            },
         }
     }
 
-    /// Gives up a lease we hold, after a failed send, so that the next
-    /// redelivery can publish at once instead of waiting for it to lapse.
+    /// Gives up the lease `writer` holds, after a failed send, so that the
+    /// next redelivery can publish at once instead of waiting for it to lapse.
     pub async fn release_lease(
         &self,
         session: &SessionId,
-        lease_until_ms: u64,
+        writer: &WriteToken,
     ) -> Result<(), StoreError> {
         let mut update = Update::default();
         let result = update
-            .remove("publishLeaseUntil")
-            .value(":lease", n(lease_until_ms))
+            .remove(LEASE_UNTIL_ATTR)
+            .remove(LEASE_HOLDER_ATTR)
+            .value(":holder", s(writer.as_str()))
             .request(&self.client, &self.table, session)
-            .condition_expression("#publishLeaseUntil = :lease")
+            .condition_expression("#publishLeaseHolder = :holder")
             .send()
             .await;
         match result {
@@ -266,11 +306,13 @@ impl SessionStore {
 }
 
 /// The `UpdateItem` that applies `event`: every field the event carries, the
-/// new rank and version, and for a terminal status the pending-outcome
-/// entry and our publish lease. Public for the benchmarks; pure.
+/// new rank and version, `writer`'s token, and for a terminal status the
+/// pending-outcome entry and `writer`'s publish lease. Public for the
+/// benchmarks; pure.
 pub fn apply_update(
     event: &SessionEvent,
     webhook_id: Option<&str>,
+    writer: &WriteToken,
     now_ms: u64,
     lease_until_ms: u64,
 ) -> Update {
@@ -279,6 +321,7 @@ pub fn apply_update(
         .set("status", s(event.status.as_str()))
         .set("statusRank", n(event.status.rank()))
         .set("event", s(&event.event))
+        .set(APPLIED_BY_ATTR, s(writer.as_str()))
         .set("updatedAt", s(rfc3339(now_ms)))
         .set_expr("firstSeenAt", "if_not_exists(#firstSeenAt, :updatedAt)")
         .set_expr("version", "if_not_exists(#version, :zero) + :one")
@@ -309,7 +352,8 @@ pub fn apply_update(
         update
             .set(PENDING_ATTR, s(PENDING))
             .set(TERMINAL_AT_ATTR, n(now_ms))
-            .set("publishLeaseUntil", n(lease_until_ms));
+            .set(LEASE_UNTIL_ATTR, n(lease_until_ms))
+            .set(LEASE_HOLDER_ATTR, s(writer.as_str()));
     }
     update.name("#sessionId", KEY);
     update
@@ -477,7 +521,9 @@ pub fn record_from_item(item: Option<&Item>) -> SessionRecord {
         decision: text("decision"),
         version: number("version").unwrap_or(0),
         outcome_published_at: text("outcomePublishedAt"),
-        publish_lease_until: number("publishLeaseUntil"),
+        publish_lease_until: number(LEASE_UNTIL_ATTR),
+        lease_holder: text(LEASE_HOLDER_ATTR).map(WriteToken::from_stored),
+        applied_by: text(APPLIED_BY_ATTR).map(WriteToken::from_stored),
     }
 }
 
@@ -516,6 +562,7 @@ mod tests {
                 r#"{"event":"biometric.session_in_progress","payload":{"id":"s1","status":"in_progress"}}"#,
             ),
             None,
+            &WriteToken::random(),
             1_000,
             31_000,
         );
@@ -539,11 +586,13 @@ mod tests {
 
     #[test]
     fn a_terminal_status_opens_the_pending_outcome_under_our_lease() {
+        let writer = WriteToken::random();
         let update = apply_update(
             &event(
                 r#"{"event":"biometric.session_expired","payload":{"id":"s1","status":"expired","entityId":"e1"}}"#,
             ),
             Some("wh-1"),
+            &writer,
             1_000,
             31_000,
         );
@@ -559,6 +608,9 @@ mod tests {
             update.values[":publishLeaseUntil"],
             AttributeValue::N("31000".into())
         );
+        for attr in [":publishLeaseHolder", ":appliedBy"] {
+            assert_eq!(update.values[attr], AttributeValue::S(writer.to_string()));
+        }
         assert_eq!(update.values[":entityId"], AttributeValue::S("e1".into()));
         assert_eq!(
             update.values[":lastWebhookId"],

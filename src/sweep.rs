@@ -6,7 +6,9 @@
 //! delivery ([`Publisher::claim_and_publish`]), so a sweeper racing a
 //! redelivery or another sweeper never sends twice.
 
-use crate::publish::{Published, Publisher};
+use crate::config::{DELIVERY_DEADLINE, PUBLISH_LEASE};
+use crate::decide::WriteToken;
+use crate::publish::{PublishError, Published, Publisher};
 use crate::store::{StoreError, now_ms};
 use serde::Serialize;
 use std::time::Duration;
@@ -19,9 +21,11 @@ pub const GRACE_VAR: &str = "SWEEP_GRACE_SECONDS";
 /// Environment variable of the scheduled sweeper's page size.
 pub const PAGE_SIZE_VAR: &str = "SWEEP_PAGE_SIZE";
 
-/// Default age an unpublished outcome must reach before the sweeper takes it
-/// (longer than the publish lease, so that in-flight deliveries finish first).
-pub const DEFAULT_GRACE: Duration = Duration::from_secs(60);
+/// Default age an unpublished outcome must reach before the sweeper takes it:
+/// the publish lease rounded up to whole seconds. Younger outcomes are still
+/// under the lease of the delivery that wrote them (a claim would fail).
+pub const DEFAULT_GRACE: Duration =
+    Duration::from_secs(PUBLISH_LEASE.as_millis().div_ceil(1000) as u64);
 /// Default number of sessions read per index page.
 pub const DEFAULT_PAGE_SIZE: i32 = 25;
 /// At most this many pages per run, so that one run ends in bounded time.
@@ -53,7 +57,15 @@ pub async fn sweep(
             .unpublished(cutoff, page_size.max(1), start)
             .await?;
         for session in &page.sessions {
-            match publisher.claim_and_publish(session).await {
+            let writer = WriteToken::random();
+            // Bounded like a delivery, so that the lease outlasts it.
+            let claimed = tokio::time::timeout(
+                DELIVERY_DEADLINE,
+                publisher.claim_and_publish(session, &writer),
+            )
+            .await
+            .unwrap_or(Err(PublishError::Timeout));
+            match claimed {
                 Ok(Published::Sent) => report.published += 1,
                 Ok(Published::NotOurs) => report.skipped += 1,
                 Err(err) => {

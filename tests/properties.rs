@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use gu1_webhook::decide::{OutcomeDuty, SessionRecord, Verdict, outcome_duty, verdict};
+use gu1_webhook::decide::{OutcomeDuty, SessionRecord, Verdict, WriteToken, outcome_duty, verdict};
 use gu1_webhook::parse::{Delivery, SessionStatus, is_safe_id, parse_delivery};
 use gu1_webhook::verify::{SignatureError, Verifier, sign_hex};
 use proptest::prelude::*;
@@ -57,25 +57,40 @@ impl Trace {
 }
 
 /// Replays `deliveries` in order against a store holding one session, the way
-/// `delivery.rs` uses the rules: the verdict decides the write (`Applied`
-/// replaces the status; a terminal write takes the publish lease), then the
-/// outcome duty decides who sends. `send_ok[i]` says whether the send of the
-/// i-th delivery works (missing: it works); a failed send releases the lease,
-/// as `Publisher::publish_held` does.
-fn replay(deliveries: &[SessionStatus], send_ok: &[bool]) -> Trace {
+/// `delivery.rs` and `store.rs` use the rules: each delivery writes under its
+/// own [`WriteToken`]; the verdict decides the write (`Applied` replaces the
+/// status; a terminal write takes the publish lease), then the outcome duty
+/// decides who sends. `lost[i]` says the answer to the i-th delivery's write
+/// was lost, so the SDK sent it again and the retry read the item back
+/// (`ALL_OLD`). `send_ok[i]` says whether the send of the i-th delivery works
+/// (missing: it works); a failed send releases the lease, as
+/// `Publisher::publish_held` does.
+fn replay(deliveries: &[SessionStatus], lost: &[bool], send_ok: &[bool]) -> Trace {
     let mut record = SessionRecord::default();
     let mut trace = Trace::default();
     for (i, &incoming) in deliveries.iter().enumerate() {
         let now = i as u64;
-        let v = verdict(record.status, incoming);
+        let writer = WriteToken::random();
+        let mut v = verdict(record.status, incoming);
         if v == Verdict::Applied {
             record.status = Some(incoming);
+            record.applied_by = Some(writer.clone());
             if incoming.is_terminal() {
                 record.publish_lease_until = Some(now + LEASE_MS);
+                record.lease_holder = Some(writer.clone());
                 trace.terminals_applied.push(incoming);
             }
         }
-        let duty = outcome_duty(v, &record, now);
+        if lost.get(i).copied().unwrap_or(false) {
+            // The retry's condition fails against the first attempt's write;
+            // the store classifies it from the image, as `SessionStore::apply`.
+            v = if record.applied_by(&writer) {
+                Verdict::Applied
+            } else {
+                verdict(record.status, incoming)
+            };
+        }
+        let duty = outcome_duty(&record, &writer, now);
         let publish = match duty {
             OutcomeDuty::None | OutcomeDuty::HeldElsewhere => false,
             OutcomeDuty::Publish => {
@@ -86,6 +101,7 @@ fn replay(deliveries: &[SessionStatus], send_ok: &[bool]) -> Trace {
             OutcomeDuty::ClaimAndPublish => {
                 assert!(record.publish_lease_until.is_none_or(|until| until <= now));
                 record.publish_lease_until = Some(now + LEASE_MS);
+                record.lease_holder = Some(writer.clone());
                 true
             }
         };
@@ -94,10 +110,9 @@ fn replay(deliveries: &[SessionStatus], send_ok: &[bool]) -> Trace {
             if send_ok.get(i).copied().unwrap_or(true) {
                 trace.sent.push(status);
                 record.outcome_published_at = Some(format!("t{now}"));
-                record.publish_lease_until = None;
-            } else {
-                record.publish_lease_until = None;
             }
+            record.publish_lease_until = None;
+            record.lease_holder = None;
         }
         trace.verdicts.push(v);
         trace
@@ -212,7 +227,7 @@ proptest! {
     fn any_delivery_order_keeps_the_first_terminal_and_sends_once(
         deliveries in conflicting_deliveries(),
     ) {
-        let trace = replay(&deliveries, &[]);
+        let trace = replay(&deliveries, &[], &[]);
         check_invariants(&deliveries, &trace)?;
         let terminal = deliveries.iter().copied().find(|s| s.is_terminal());
         prop_assert_eq!(trace.sent.first().copied(), terminal);
@@ -225,8 +240,8 @@ proptest! {
     fn every_permutation_ends_where_the_ordered_lifecycle_ends(
         (ordered, deliveries) in permuted_lifecycle(),
     ) {
-        let in_order = replay(&ordered, &[]);
-        let shuffled = replay(&deliveries, &[]);
+        let in_order = replay(&ordered, &[], &[]);
+        let shuffled = replay(&deliveries, &[], &[]);
         check_invariants(&deliveries, &shuffled)?;
         prop_assert_eq!(shuffled.last(), ordered.last().copied());
         prop_assert_eq!(shuffled.last(), in_order.last());
@@ -241,7 +256,7 @@ proptest! {
         deliveries in conflicting_deliveries(),
         send_ok in proptest::collection::vec(any::<bool>(), 0..16),
     ) {
-        let trace = replay(&deliveries, &send_ok);
+        let trace = replay(&deliveries, &[], &send_ok);
         check_invariants(&deliveries, &trace)?;
         if let Some(sent) = trace.sent.first() {
             prop_assert_eq!(Some(*sent), trace.last(), "the kept terminal is what is sent");
@@ -253,6 +268,23 @@ proptest! {
             let any_send_works = (from..deliveries.len()).any(|i| send_ok.get(i).copied().unwrap_or(true));
             prop_assert_eq!(trace.sent.len(), usize::from(any_send_works));
         }
+    }
+
+    /// Answers to writes lost anywhere (the write landed, the SDK retried):
+    /// every delivery is classified as if its answer had arrived, and the
+    /// delivery that made the session terminal still sends the outcome itself,
+    /// at once, exactly once.
+    #[test]
+    fn a_lost_answer_never_changes_the_verdict_or_who_sends(
+        deliveries in conflicting_deliveries(),
+        lost in proptest::collection::vec(any::<bool>(), 0..16),
+    ) {
+        let answered = replay(&deliveries, &[], &[]);
+        let trace = replay(&deliveries, &lost, &[]);
+        check_invariants(&deliveries, &trace)?;
+        prop_assert_eq!(&trace.verdicts, &answered.verdicts);
+        prop_assert_eq!(&trace.sent, &answered.sent);
+        prop_assert_eq!(trace.publish_duties, usize::from(trace.sent.len() == 1));
     }
 }
 

@@ -543,7 +543,7 @@ fn timeouts_and_sweeper_defaults_agree_with_the_code() {
         .parse()
         .unwrap();
     assert!(
-        min_grace > config::PUBLISH_LEASE.as_secs(),
+        u128::from(min_grace) * 1000 >= config::PUBLISH_LEASE.as_millis(),
         "the grace period must outlast the publish lease"
     );
 }

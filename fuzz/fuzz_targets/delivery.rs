@@ -10,7 +10,7 @@
 //!   the body: the header decoder sees arbitrary values.
 #![no_main]
 
-use gu1_webhook::decide::{SessionRecord, Verdict, outcome_duty, verdict};
+use gu1_webhook::decide::{SessionRecord, Verdict, WriteToken, outcome_duty, verdict};
 use gu1_webhook::parse::{Delivery, SessionEvent, SessionStatus, parse_delivery};
 use gu1_webhook::publish::OutcomeMessage;
 use gu1_webhook::store::apply_update;
@@ -59,7 +59,8 @@ fn signed_header(encoding: u8, body: &[u8]) -> Vec<u8> {
 /// What the receiver does with a parsed event, against every stored status.
 fn decide_and_build(event: &SessionEvent) {
     let lease_until = NOW_MS + 30_000;
-    let update = apply_update(event, Some("wh-fuzz"), NOW_MS, lease_until);
+    let writer = WriteToken::random();
+    let update = apply_update(event, Some("wh-fuzz"), &writer, NOW_MS, lease_until);
     assert!(!update.expression().is_empty());
 
     for stored in std::iter::once(None).chain(SessionStatus::ALL.map(Some)) {
@@ -69,7 +70,7 @@ fn decide_and_build(event: &SessionEvent) {
             Some(stored) if verdict != Verdict::Applied => stored,
             _ => event.status,
         };
-        let _ = outcome_duty(verdict, &record_of(event, status), NOW_MS);
+        let _ = (verdict, outcome_duty(&record_of(event, status), &writer, NOW_MS));
     }
 
     let record = record_of(event, event.status);

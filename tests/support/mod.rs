@@ -339,13 +339,18 @@ impl TestApp {
             .unwrap_or(&moto.endpoint));
         let sqs_sdk = sdk(options.sqs_endpoint.as_deref().unwrap_or(&moto.endpoint));
         let calls = Arc::new(Calls::default());
+        // The receiver's own clients, as `main` builds them, plus the counter.
         let dynamodb_client = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&dynamodb_sdk)
+            gu1_webhook::config::dynamodb_client(&dynamodb_sdk)
+                .config()
+                .to_builder()
                 .interceptor(CountCalls(Arc::clone(&calls)))
                 .build(),
         );
         let sqs_client = aws_sdk_sqs::Client::from_conf(
-            aws_sdk_sqs::config::Builder::from(&sqs_sdk)
+            gu1_webhook::config::sqs_client(&sqs_sdk)
+                .config()
+                .to_builder()
                 .interceptor(CountCalls(Arc::clone(&calls)))
                 .build(),
         );
