@@ -2,13 +2,18 @@
 //! [`Verifier`].
 //!
 //! Secrets come from `GU1_WEBHOOK_SECRETS` or, in the deployed stack, from a
-//! Secrets Manager secret read at start-up. So that rotation is one step
-//! (put "new,old" into the secret), a signature that matches none of the
-//! cached secrets makes the keyring re-read the secret (the first miss at
-//! once, later ones at most once per [`RefreshPolicy::after_miss`]) and try
-//! again: warm instances learn the new secret on its first use, and a flood of
-//! forged deliveries costs at most one read a minute. A retired secret leaves warm instances within
-//! [`RefreshPolicy::max_age`], the longest the list is cached.
+//! Secrets Manager secret read at start-up. Two rules keep the cached list
+//! fresh:
+//!
+//! - **age**: a list older than [`RefreshPolicy::max_age`] is re-read before
+//!   the next delivery is checked. This is what rotation relies on: a secret
+//!   added to the list is accepted by every instance `max_age` after the put,
+//!   whatever traffic came meanwhile, and a retired one is refused by then.
+//! - **miss**: a signature that matches none of the cached secrets re-reads
+//!   the list (at most once per [`RefreshPolicy::after_miss`]) and tries
+//!   again, so a new secret is usually picked up on its first use. Anyone can
+//!   send a forged delivery and use up that slot, which is why rotation must
+//!   not depend on it (the README's two-phase rotation waits `max_age`).
 
 use crate::config::SecretsSource;
 use crate::verify::{NoSecrets, SignatureError, Verifier};
@@ -26,10 +31,12 @@ pub struct RefreshPolicy {
 }
 
 impl Default for RefreshPolicy {
+    /// One `GetSecretValue` per busy instance every 5 minutes, and at most
+    /// six a minute more under a flood of forged deliveries.
     fn default() -> Self {
         Self {
-            after_miss: Duration::from_secs(60),
-            max_age: Duration::from_secs(15 * 60),
+            after_miss: Duration::from_secs(10),
+            max_age: Duration::from_secs(5 * 60),
         }
     }
 }
@@ -59,8 +66,9 @@ struct Refresh {
 
 #[derive(Debug)]
 struct Reads {
-    /// The last read, for any reason (start-up included).
-    last: Instant,
+    /// From then on the list is too old: `max_age` after the last successful
+    /// read, or `after_miss` after a failed one (retried, not hammered).
+    stale_at: Instant,
     /// The last read caused by a miss; `None` before the first.
     last_for_miss: Option<Instant>,
 }
@@ -112,7 +120,7 @@ impl Keyring {
                 secret_id: secret_id.to_owned(),
                 policy,
                 reads: Mutex::new(Reads {
-                    last: Instant::now(),
+                    stale_at: Instant::now() + policy.max_age,
                     last_for_miss: None,
                 }),
             }),
@@ -148,21 +156,23 @@ impl Keyring {
     /// list then stays in use).
     async fn refresh(&self, reason: Reason) -> Option<Arc<Verifier>> {
         let source = self.source.as_ref()?;
+        let policy = &source.policy;
         {
             let mut reads = source.reads.lock().ok()?;
-            let policy = &source.policy;
+            let now = Instant::now();
             let due = match reason {
-                Reason::Age => reads.last.elapsed() >= policy.max_age,
+                Reason::Age => now >= reads.stale_at,
                 Reason::Miss => reads
                     .last_for_miss
-                    .is_none_or(|at| at.elapsed() >= policy.after_miss),
+                    .is_none_or(|at| now.duration_since(at) >= policy.after_miss),
             };
             if !due {
                 return None;
             }
-            reads.last = Instant::now();
-            if reason == Reason::Miss {
-                reads.last_for_miss = Some(reads.last);
+            match reason {
+                // Should this read fail, the next is due `after_miss` from now.
+                Reason::Age => reads.stale_at = now + policy.after_miss,
+                Reason::Miss => reads.last_for_miss = Some(now),
             }
         }
         let fresh = match fetch(&source.client, &source.secret_id).await {
@@ -172,6 +182,9 @@ impl Keyring {
                 return None;
             }
         };
+        if let Ok(mut reads) = source.reads.lock() {
+            reads.stale_at = Instant::now() + policy.max_age;
+        }
         tracing::info!(secrets = fresh.secret_count(), "webhook secrets re-read");
         if let Ok(mut current) = self.current.write() {
             *current = Arc::clone(&fresh);
