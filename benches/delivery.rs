@@ -15,11 +15,14 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use gu1_webhook::decide::{self, SessionRecord, WriteToken};
-use gu1_webhook::parse::{Delivery, SessionEvent, parse_delivery};
+use gu1_webhook::decide;
+use gu1_webhook::local::record_after_apply;
+use gu1_webhook::local::sign_hex;
+use gu1_webhook::parse::{Delivery, parse_delivery};
 use gu1_webhook::publish::OutcomeMessage;
+use gu1_webhook::session::WriteToken;
 use gu1_webhook::store;
-use gu1_webhook::verify::{Verifier, sign_hex};
+use gu1_webhook::verify::Verifier;
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -46,16 +49,6 @@ fn verifier(secrets: usize) -> Verifier {
     v
 }
 
-/// The stored session as DynamoDB returns it after an applied write
-/// (`ALL_NEW`), built from the event instead of read back from an item.
-fn record_after_write(event: &SessionEvent, writer: &WriteToken) -> SessionRecord {
-    SessionRecord {
-        publish_lease_until: event.status.is_terminal().then_some(NOW_MS + LEASE_MS),
-        lease_holder: event.status.is_terminal().then(|| writer.clone()),
-        ..SessionRecord::from(event)
-    }
-}
-
 /// Everything the handler computes for one delivery, except I/O. Returns a
 /// number that depends on all of it, so that nothing is optimised away.
 fn delivery_work(verifier: &Verifier, body: &[u8], header: &[u8]) -> usize {
@@ -74,7 +67,7 @@ fn delivery_work(verifier: &Verifier, body: &[u8], header: &[u8]) -> usize {
         NOW_MS + LEASE_MS,
     );
     let mut out = update.expression().len() + verdict.as_str().len();
-    let record = record_after_write(&event, &writer);
+    let record = record_after_apply(&event, &writer, NOW_MS + LEASE_MS);
     if decide::outcome_duty(&record, &writer, NOW_MS) == decide::OutcomeDuty::Publish {
         let message = OutcomeMessage::from_record(&record).expect("terminal");
         let json = serde_json::to_string(&message).expect("message");
@@ -138,7 +131,7 @@ fn steps(c: &mut Criterion) {
         panic!("not a session event");
     };
     let writer = WriteToken::random();
-    let record = record_after_write(&event, &writer);
+    let record = record_after_apply(&event, &writer, NOW_MS + LEASE_MS);
     group.bench_function("verify", |b| {
         b.iter(|| v.verify(black_box(body), [black_box(header.as_bytes())]))
     });
@@ -166,7 +159,7 @@ fn steps(c: &mut Criterion) {
     });
     group.bench_function("outcome_message", |b| {
         b.iter(|| {
-            let record = record_after_write(black_box(&event), &writer);
+            let record = record_after_apply(black_box(&event), &writer, NOW_MS + LEASE_MS);
             let message = OutcomeMessage::from_record(&record).expect("terminal");
             serde_json::to_string(&message).expect("message")
         })

@@ -10,8 +10,9 @@
 //! per-iteration time of each batch gives the median, p10, p90, min and max.
 
 use gu1_webhook::decide;
+use gu1_webhook::local::sign_hex;
 use gu1_webhook::parse::{Delivery, parse_delivery};
-use gu1_webhook::verify::{Verifier, sign_hex};
+use gu1_webhook::verify::Verifier;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,9 @@
-//! Configuration, read once at start-up from the environment.
+//! Configuration, read once at start-up from the environment, in one place.
 //!
-//! The receiver fails closed: with no webhook secret it refuses to start
-//! rather than accept deliveries it cannot authenticate.
+//! Every command reads only what it uses ([`ReceiverConfig`],
+//! [`SweepConfig`]) and fails closed: a missing or unreadable value stops it
+//! at start rather than let it accept deliveries it cannot check or keep. The
+//! AWS clients of every command are built once, here ([`Clients`]).
 
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{
@@ -21,9 +23,27 @@ pub const SECRETS_ARN_VAR: &str = "GU1_WEBHOOK_SECRETS_ARN";
 pub const TABLE_VAR: &str = "SESSIONS_TABLE";
 /// URL of the SQS outcomes queue (`.fifo` for a FIFO queue).
 pub const QUEUE_VAR: &str = "OUTCOMES_QUEUE_URL";
+/// The scheduled sweeper's grace period, in seconds.
+pub const SWEEP_GRACE_VAR: &str = "SWEEP_GRACE_SECONDS";
+/// The scheduled sweeper's index page size.
+pub const SWEEP_PAGE_SIZE_VAR: &str = "SWEEP_PAGE_SIZE";
+/// The function's handler, set by Lambda: [`SWEEP_HANDLER`] runs the sweeper.
+pub const HANDLER_VAR: &str = "_HANDLER";
+/// The Lambda `Handler` that runs the sweeper instead of the receiver.
+pub const SWEEP_HANDLER: &str = "sweep";
+/// The Lambda `Handler` of the receiver (what `provided` runtimes name it).
+pub const RECEIVER_HANDLER: &str = "bootstrap";
 
 /// Every environment variable the binary reads (besides the standard AWS ones).
-pub const ALL_VARS: [&str; 4] = [SECRETS_VAR, SECRETS_ARN_VAR, TABLE_VAR, QUEUE_VAR];
+pub const ALL_VARS: [&str; 7] = [
+    SECRETS_VAR,
+    SECRETS_ARN_VAR,
+    TABLE_VAR,
+    QUEUE_VAR,
+    SWEEP_GRACE_VAR,
+    SWEEP_PAGE_SIZE_VAR,
+    HANDLER_VAR,
+];
 
 /// Connecting to DynamoDB or SQS gives up after this long.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -47,6 +67,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("no webhook secret configured: set {SECRETS_VAR} or {SECRETS_ARN_VAR}")]
     NoSecrets,
+    #[error("{0} must be {1}")]
+    Invalid(&'static str, &'static str),
 }
 
 /// Where the webhook secrets come from.
@@ -67,17 +89,34 @@ impl std::fmt::Debug for SecretsSource {
     }
 }
 
-/// What the receiver needs besides the SDK clients.
+/// Where sessions are kept and outcomes go: what every command needs.
 #[derive(Debug, Clone)]
-pub struct Config {
-    pub secrets: SecretsSource,
+pub struct Storage {
     pub sessions_table: String,
     pub outcomes_queue_url: String,
+    /// [`PUBLISH_LEASE`]; not configurable, but tests shorten it.
+    pub publish_lease: Duration,
 }
 
-impl Config {
-    /// Reads the configuration from the environment. A secret list given
-    /// directly wins over a Secrets Manager secret.
+impl Storage {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            sessions_table: required(TABLE_VAR)?,
+            outcomes_queue_url: required(QUEUE_VAR)?,
+            publish_lease: PUBLISH_LEASE,
+        })
+    }
+}
+
+/// What the receiver needs besides the SDK clients.
+#[derive(Debug, Clone)]
+pub struct ReceiverConfig {
+    pub secrets: SecretsSource,
+    pub storage: Storage,
+}
+
+impl ReceiverConfig {
+    /// A secret list given directly wins over a Secrets Manager secret.
     pub fn from_env() -> Result<Self, ConfigError> {
         let secrets = match (var(SECRETS_VAR), var(SECRETS_ARN_VAR)) {
             (Some(list), _) => SecretsSource::List(list),
@@ -86,9 +125,82 @@ impl Config {
         };
         Ok(Self {
             secrets,
-            sessions_table: var(TABLE_VAR).ok_or(ConfigError::Missing(TABLE_VAR))?,
-            outcomes_queue_url: var(QUEUE_VAR).ok_or(ConfigError::Missing(QUEUE_VAR))?,
+            storage: Storage::from_env()?,
         })
+    }
+}
+
+/// What the sweeper needs besides the SDK clients: no webhook secret.
+#[derive(Debug, Clone)]
+pub struct SweepConfig {
+    pub storage: Storage,
+    /// Age an unpublished outcome must reach before the sweeper takes it.
+    pub grace: Duration,
+    /// Sessions read per page of the unpublished-outcomes index.
+    pub page_size: i32,
+}
+
+/// Default [`SweepConfig::grace`]: the publish lease rounded up to whole
+/// seconds. Younger outcomes are still under the lease of the delivery that
+/// wrote them (a claim would fail).
+pub const DEFAULT_SWEEP_GRACE: Duration =
+    Duration::from_secs(PUBLISH_LEASE.as_millis().div_ceil(1000) as u64);
+/// Default [`SweepConfig::page_size`].
+pub const DEFAULT_SWEEP_PAGE_SIZE: i32 = 25;
+
+impl SweepConfig {
+    /// `SWEEP_GRACE_SECONDS` and `SWEEP_PAGE_SIZE` may be left out (the
+    /// defaults above), not set to nonsense.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let grace = match var(SWEEP_GRACE_VAR) {
+            Some(v) => parse_grace(&v).ok_or(ConfigError::Invalid(SWEEP_GRACE_VAR, GRACE_RULE))?,
+            None => DEFAULT_SWEEP_GRACE,
+        };
+        let page_size = match var(SWEEP_PAGE_SIZE_VAR) {
+            Some(v) => parse_page_size(&v)
+                .ok_or(ConfigError::Invalid(SWEEP_PAGE_SIZE_VAR, PAGE_SIZE_RULE))?,
+            None => DEFAULT_SWEEP_PAGE_SIZE,
+        };
+        Ok(Self {
+            storage: Storage::from_env()?,
+            grace,
+            page_size,
+        })
+    }
+}
+
+/// What a grace period must be (also the `--grace-seconds` rule).
+pub const GRACE_RULE: &str = "a whole number of seconds";
+/// What a page size must be (also the `--page-size` rule).
+pub const PAGE_SIZE_RULE: &str = "a number from 1 to 1000";
+
+/// A grace period in whole seconds.
+pub fn parse_grace(value: &str) -> Option<Duration> {
+    value.trim().parse().ok().map(Duration::from_secs)
+}
+
+/// A page size from 1 to 1000 (DynamoDB's `Limit`).
+pub fn parse_page_size(value: &str) -> Option<i32> {
+    value.trim().parse().ok().filter(|n| (1..=1000).contains(n))
+}
+
+/// What Lambda runs this binary as, from the function's `Handler`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LambdaRole {
+    Receiver,
+    Sweeper,
+}
+
+impl LambdaRole {
+    /// `bootstrap` (or no handler: not in Lambda's `provided` runtime) is the
+    /// receiver, `sweep` the sweeper; any other handler is a deployment
+    /// mistake and stops the function.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        match var(HANDLER_VAR).as_deref() {
+            None | Some(RECEIVER_HANDLER) => Ok(Self::Receiver),
+            Some(SWEEP_HANDLER) => Ok(Self::Sweeper),
+            Some(_) => Err(ConfigError::Invalid(HANDLER_VAR, "bootstrap or sweep")),
+        }
     }
 }
 
@@ -109,7 +221,6 @@ pub const ENDPOINT_VAR: &str = "AWS_ENDPOINT_URL";
 /// nothing the function uses (BENCHMARKS.md). Locally, export the same
 /// variables (the README shows how).
 pub fn sdk_config_from_env() -> Result<SdkConfig, ConfigError> {
-    let required = |name| var(name).ok_or(ConfigError::Missing(name));
     let region = var(REGION_VAR)
         .or_else(|| var("AWS_DEFAULT_REGION"))
         .ok_or(ConfigError::Missing(REGION_VAR))?;
@@ -160,23 +271,37 @@ fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// The DynamoDB client of every command (see [`retry_partition`]).
-pub fn dynamodb_client(sdk: &SdkConfig) -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::config::Builder::from(sdk).retry_partition(retry_partition());
-    aws_sdk_dynamodb::Client::from_conf(config.build())
+/// The AWS clients, built once in `main` from one configuration and shared
+/// by everything the command runs (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
 }
 
-/// The SQS client of every command (see [`retry_partition`]).
-pub fn sqs_client(sdk: &SdkConfig) -> aws_sdk_sqs::Client {
-    let config = aws_sdk_sqs::config::Builder::from(sdk).retry_partition(retry_partition());
-    aws_sdk_sqs::Client::from_conf(config.build())
-}
-
-/// The Secrets Manager client (see [`retry_partition`]).
-pub fn secrets_client(sdk: &SdkConfig) -> aws_sdk_secretsmanager::Client {
-    let config =
-        aws_sdk_secretsmanager::config::Builder::from(sdk).retry_partition(retry_partition());
-    aws_sdk_secretsmanager::Client::from_conf(config.build())
+impl Clients {
+    /// Every client with the retry behaviour of [`retry_partition`].
+    pub fn new(sdk: &SdkConfig) -> Self {
+        let partition = retry_partition();
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(sdk)
+                    .retry_partition(partition.clone())
+                    .build(),
+            ),
+            sqs: aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::config::Builder::from(sdk)
+                    .retry_partition(partition.clone())
+                    .build(),
+            ),
+            secrets: aws_sdk_secretsmanager::Client::from_conf(
+                aws_sdk_secretsmanager::config::Builder::from(sdk)
+                    .retry_partition(partition)
+                    .build(),
+            ),
+        }
+    }
 }
 
 /// The standard retry mode (3 attempts, exponential backoff) without its
@@ -195,6 +320,10 @@ fn retry_partition() -> aws_sdk_dynamodb::config::retry::RetryPartition {
     RetryPartition::custom("gu1-webhook")
         .token_bucket(TokenBucket::unlimited())
         .build()
+}
+
+fn required(name: &'static str) -> Result<String, ConfigError> {
+    var(name).ok_or(ConfigError::Missing(name))
 }
 
 fn var(name: &str) -> Option<String> {

@@ -5,14 +5,14 @@
 //! the request: the Lambda runtime or the local HTTP server of
 //! [`crate::serve`].
 
-use crate::config::{Config, DELIVERY_DEADLINE, PUBLISH_LEASE, dynamodb_client, sqs_client};
-use crate::decide::{OutcomeDuty, Verdict, WriteToken, outcome_duty};
-use crate::parse::{Delivery, SessionEvent, parse_delivery};
-use crate::publish::{OutcomeQueue, Publisher};
+use crate::clock::now_ms;
+use crate::config::DELIVERY_DEADLINE;
+use crate::decide::{OutcomeDuty, Verdict, outcome_duty};
+use crate::parse::{Delivery, parse_delivery};
+use crate::publish::Publisher;
 use crate::respond::{Accepted, Rejection, respond};
 use crate::secrets::Keyring;
-use crate::store::{SessionStore, now_ms};
-use aws_types::SdkConfig;
+use crate::session::{SessionEvent, WriteToken, is_safe_id};
 use lambda_http::http::{HeaderMap, Method, Response};
 use lambda_http::{Body, Request};
 use std::time::Instant;
@@ -36,14 +36,8 @@ pub struct Receiver {
 }
 
 impl Receiver {
-    /// Builds the SDK clients from one shared configuration.
-    pub fn new(keyring: Keyring, config: &Config, sdk: &SdkConfig) -> Self {
-        let store = SessionStore::new(dynamodb_client(sdk), &config.sessions_table);
-        let queue = OutcomeQueue::new(sqs_client(sdk), &config.outcomes_queue_url);
-        Self::from_parts(keyring, Publisher::new(store, queue, PUBLISH_LEASE))
-    }
-
-    pub fn from_parts(keyring: impl Into<Keyring>, publisher: Publisher) -> Self {
+    /// Built once per process, by [`crate::app::receiver`].
+    pub fn new(keyring: impl Into<Keyring>, publisher: Publisher) -> Self {
         Self {
             keyring: keyring.into(),
             publisher,
@@ -121,7 +115,7 @@ impl Receiver {
         let written = store
             .apply(event, log.webhook_id.as_deref(), &writer, now, lease_until)
             .await?;
-        let stored = written.record.status.unwrap_or(event.status);
+        let stored = written.record.status;
         log.stored = Some(stored.as_str());
         log.version = Some(written.record.version);
         if written.verdict == Verdict::Conflict {
@@ -173,7 +167,7 @@ impl DeliveryLog {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
-                .filter(|v| crate::parse::is_safe_id(v))
+                .filter(|v| is_safe_id(v))
                 .map(str::to_owned)
         };
         Self {

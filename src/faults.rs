@@ -1,7 +1,7 @@
 //! Fault points for the failure tests, compiled only with the `test-faults`
 //! feature: never part of a release build.
 
-use crate::parse::SessionId;
+use crate::session::SessionId;
 use std::collections::HashSet;
 use std::sync::Mutex;
 

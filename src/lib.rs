@@ -1,10 +1,12 @@
 //! Receiver for Gu1's biometric-session webhooks, built to run as an AWS
 //! Lambda behind API Gateway.
 //!
-//! A delivery takes one path, one module per step:
+//! The domain is one module, [`session`]: a session's id, status, fields,
+//! the event that brings them and the record the table keeps. A delivery
+//! then takes one path, one module per step:
 //!
 //! 1. [`verify`]: HMAC-SHA256 of the raw body against every configured secret;
-//! 2. [`parse`]: the envelope into domain types ([`parse::SessionEvent`]);
+//! 2. [`parse`]: the envelope into a [`session::SessionEvent`], once;
 //! 3. [`decide`]: the pure rules: statuses only move up, who publishes;
 //! 4. [`store`]: one conditional DynamoDB write enforces those rules;
 //! 5. [`publish`]: a terminal outcome goes to SQS, once per session;
@@ -13,16 +15,23 @@
 //! [`delivery`] strings the steps together; [`serve`] (local HTTP) and the
 //! Lambda runtime (in `main.rs`) are two transports for the same handler.
 //! [`sweep`] publishes outcomes that a failure left pending. Steps 1 to 3 are
-//! free of AWS types and I/O. [`config`] is read once at start-up,
-//! [`secrets`] keeps the webhook secrets (and re-reads them on rotation), [`metrics`]
-//! are EMF log lines, and [`local`] creates the table and queue on a local
-//! emulator for the demo and the tests.
+//! free of AWS types and I/O.
+//!
+//! Around them: [`config`] reads each command's configuration once and
+//! builds the AWS clients, [`app`] builds each command from them (for `main`
+//! and the tests alike), [`secrets`] keeps the webhook secrets (and re-reads
+//! them on rotation), [`clock`] is the one clock, [`metrics`] are EMF log
+//! lines. `local` (feature `test-util`) holds the demo's and the tests'
+//! helpers, `faults` (feature `test-faults`) a fault point for the tests.
 
+pub mod app;
+pub mod clock;
 pub mod config;
 pub mod decide;
 pub mod delivery;
 #[cfg(feature = "test-faults")]
 pub mod faults;
+#[cfg(any(test, feature = "test-util"))]
 pub mod local;
 pub mod metrics;
 pub mod parse;
@@ -30,6 +39,7 @@ pub mod publish;
 pub mod respond;
 pub mod secrets;
 pub mod serve;
+pub mod session;
 pub mod store;
 pub mod sweep;
 pub mod verify;

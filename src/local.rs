@@ -1,13 +1,20 @@
-//! The sessions table and outcomes queue as `template.yaml` defines them,
-//! created on a local emulator (moto) for the demo and the integration tests.
-//! Never used by the Lambda.
+//! Local-only helpers, for the demo, the tests, the benchmarks and the fuzz
+//! target; compiled only with the `test-util` feature, never into the Lambda.
+//!
+//! - the sessions table and outcomes queue as `template.yaml` defines them,
+//!   created on a local emulator (moto);
+//! - [`ApiEvent`], one API Gateway event of `events/`;
+//! - [`sign_hex`], Gu1's signature of a body;
+//! - [`record_after_apply`], DynamoDB's answer to a new session's apply write.
 
+use crate::session::{SessionEvent, SessionRecord, WriteToken};
 use crate::store::{KEY, PENDING_ATTR, TERMINAL_AT_ATTR, UNPUBLISHED_INDEX};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
+use hmac::{Hmac, Mac};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -89,5 +96,33 @@ impl ApiEvent {
             .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_owned())))
             .collect();
         Ok(Self { headers, body })
+    }
+}
+
+/// The lower-case hex signature Gu1 would send for `body`.
+pub fn sign_hex(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key");
+    mac.update(body);
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The session as the apply write leaves it for a new session written by
+/// `writer` (DynamoDB's `ALL_NEW` answer), for code that runs without
+/// DynamoDB: the benchmarks and the fuzz target.
+pub fn record_after_apply(
+    event: &SessionEvent,
+    writer: &WriteToken,
+    lease_until_ms: u64,
+) -> SessionRecord {
+    let terminal = event.status.is_terminal();
+    SessionRecord {
+        applied_by: Some(writer.clone()),
+        publish_lease_until: terminal.then_some(lease_until_ms),
+        lease_holder: terminal.then(|| writer.clone()),
+        ..SessionRecord::from(event)
     }
 }

@@ -6,9 +6,11 @@
 //! - `gu1-webhook serve [--listen ADDR]`: the same receiver over local HTTP.
 //! - `gu1-webhook sweep [--grace-seconds N] [--page-size N]`: one sweep.
 
-use gu1_webhook::config::{Config, sdk_config_from_env};
-use gu1_webhook::secrets::Keyring;
-use gu1_webhook::{Receiver, serve, sweep};
+use gu1_webhook::config::{
+    self, Clients, GRACE_RULE, LambdaRole, PAGE_SIZE_RULE, ReceiverConfig, SweepConfig,
+    sdk_config_from_env,
+};
+use gu1_webhook::{app, serve};
 use lambda_runtime::{LambdaEvent, service_fn};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,10 +20,16 @@ const USAGE: &str =
     "usage: gu1-webhook [serve [--listen ADDR] | sweep [--grace-seconds N] [--page-size N]]";
 
 enum Command {
+    /// In Lambda: the receiver or the sweeper, as the function's handler says.
     Lambda,
-    LambdaSweeper,
-    Serve { listen: String },
-    Sweep { grace: Duration, page_size: i32 },
+    Serve {
+        listen: String,
+    },
+    /// One sweep; each option overrides its environment variable.
+    Sweep {
+        grace: Option<Duration>,
+        page_size: Option<i32>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,37 +65,18 @@ fn main() -> ExitCode {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Reads the command's configuration (failing closed: without what it needs,
+/// nothing starts), builds the clients once, then runs the command.
 async fn run(command: Command) -> Result<(), BoxError> {
-    // Fail closed: without a secret (or a table, a queue, a region or
-    // credentials) nothing starts.
-    let config = Config::from_env()?;
-    let sdk = sdk_config_from_env()?;
-    let keyring = Keyring::load(&config.secrets, &sdk).await?;
-    let receiver = Arc::new(Receiver::new(keyring, &config, &sdk));
     match command {
-        Command::Lambda => {
-            lambda_http::run(lambda_http::service_fn(move |request| {
-                let receiver = Arc::clone(&receiver);
-                async move { Ok::<_, std::convert::Infallible>(receiver.handle(request).await) }
-            }))
-            .await
-        }
-        Command::LambdaSweeper => {
-            lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
-                let receiver = Arc::clone(&receiver);
-                async move {
-                    sweep::sweep(
-                        receiver.publisher(),
-                        sweep_grace_from_env(),
-                        sweep_page_size_from_env(),
-                    )
-                    .await
-                    .map_err(BoxError::from)
-                }
-            }))
-            .await
-        }
+        Command::Lambda => match LambdaRole::from_env()? {
+            LambdaRole::Receiver => lambda_receiver().await,
+            LambdaRole::Sweeper => lambda_sweeper().await,
+        },
         Command::Serve { listen } => {
+            let config = ReceiverConfig::from_env()?;
+            let clients = Clients::new(&sdk_config_from_env()?);
+            let receiver = Arc::new(app::receiver(&config, &clients).await?);
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             tracing::info!(address = %listener.local_addr()?, "serving POST /webhooks/gu1");
             tokio::select! {
@@ -96,7 +85,11 @@ async fn run(command: Command) -> Result<(), BoxError> {
             }
         }
         Command::Sweep { grace, page_size } => {
-            let report = sweep::sweep(receiver.publisher(), grace, page_size).await?;
+            let mut config = SweepConfig::from_env()?;
+            config.grace = grace.unwrap_or(config.grace);
+            config.page_size = page_size.unwrap_or(config.page_size);
+            let clients = Clients::new(&sdk_config_from_env()?);
+            let report = app::sweeper(&config, &clients).run().await?;
             println!("{}", serde_json::to_string(&report)?);
             if report.failed > 0 {
                 return Err(format!("{} outcomes could not be published", report.failed).into());
@@ -106,30 +99,50 @@ async fn run(command: Command) -> Result<(), BoxError> {
     }
 }
 
+async fn lambda_receiver() -> Result<(), BoxError> {
+    let config = ReceiverConfig::from_env()?;
+    let clients = Clients::new(&sdk_config_from_env()?);
+    let receiver = Arc::new(app::receiver(&config, &clients).await?);
+    lambda_http::run(lambda_http::service_fn(move |request| {
+        let receiver = Arc::clone(&receiver);
+        async move { Ok::<_, std::convert::Infallible>(receiver.handle(request).await) }
+    }))
+    .await
+}
+
+async fn lambda_sweeper() -> Result<(), BoxError> {
+    let config = SweepConfig::from_env()?;
+    let clients = Clients::new(&sdk_config_from_env()?);
+    let sweeper = Arc::new(app::sweeper(&config, &clients));
+    lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
+        let sweeper = Arc::clone(&sweeper);
+        async move { sweeper.run().await.map_err(BoxError::from) }
+    }))
+    .await
+}
+
 fn parse_args(args: Vec<String>) -> Result<Command, String> {
     let mut args = args.into_iter();
     let Some(command) = args.next() else {
-        return Ok(match std::env::var("_HANDLER").as_deref() {
-            Ok(sweep::HANDLER) => Command::LambdaSweeper,
-            _ => Command::Lambda,
-        });
+        return Ok(Command::Lambda);
     };
     let mut listen = String::from("127.0.0.1:3000");
-    let mut grace = sweep::DEFAULT_GRACE;
-    let mut page_size = sweep::DEFAULT_PAGE_SIZE;
+    let (mut grace, mut page_size) = (None, None);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         match (command.as_str(), flag.as_str()) {
             ("serve", "--listen") => listen = value,
             ("sweep", "--grace-seconds") => {
-                grace = Duration::from_secs(
-                    value
-                        .parse()
-                        .map_err(|_| "--grace-seconds takes a number of seconds")?,
+                grace = Some(
+                    config::parse_grace(&value)
+                        .ok_or(format!("--grace-seconds takes {GRACE_RULE}"))?,
                 )
             }
             ("sweep", "--page-size") => {
-                page_size = value.parse().map_err(|_| "--page-size takes a number")?
+                page_size = Some(
+                    config::parse_page_size(&value)
+                        .ok_or(format!("--page-size takes {PAGE_SIZE_RULE}"))?,
+                )
             }
             _ => return Err(format!("unknown option {flag} for {command}")),
         }
@@ -139,22 +152,6 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
         "sweep" => Ok(Command::Sweep { grace, page_size }),
         other => Err(format!("unknown command {other}")),
     }
-}
-
-/// `SWEEP_GRACE_SECONDS` for the scheduled sweeper (the template sets it).
-fn sweep_grace_from_env() -> Duration {
-    std::env::var(sweep::GRACE_VAR)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(sweep::DEFAULT_GRACE, Duration::from_secs)
-}
-
-/// `SWEEP_PAGE_SIZE` for the scheduled sweeper (the template sets it).
-fn sweep_page_size_from_env() -> i32 {
-    std::env::var(sweep::PAGE_SIZE_VAR)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(sweep::DEFAULT_PAGE_SIZE)
 }
 
 /// JSON log lines on stderr (Lambda collects both streams; stdout stays free
@@ -193,7 +190,7 @@ mod tests {
         ));
         assert!(matches!(
             parse(&["sweep", "--grace-seconds", "0", "--page-size", "5"]),
-            Ok(Command::Sweep { grace, page_size: 5 }) if grace.is_zero()
+            Ok(Command::Sweep { grace: Some(grace), page_size: Some(5) }) if grace.is_zero()
         ));
     }
 
@@ -210,7 +207,7 @@ mod tests {
             ),
             (
                 &["sweep", "--grace-seconds", "soon"][..],
-                "--grace-seconds takes a number of seconds",
+                "--grace-seconds takes a whole number of seconds",
             ),
             (&["deploy"][..], "unknown command deploy"),
         ] {

@@ -5,7 +5,7 @@
 //! Emitted only inside Lambda (where `AWS_LAMBDA_FUNCTION_NAME` is set);
 //! local runs and tests keep stdout for logs.
 
-use crate::store::now_ms;
+use crate::clock::now_ms;
 use std::sync::OnceLock;
 
 /// The CloudWatch namespace of every metric.

@@ -13,6 +13,7 @@
 //! consumers could not parse back are refused rather than guessed at. The
 //! person's name in the entity snapshot is never read.
 
+use crate::session::{SessionEvent, SessionFields, SessionId, SessionStatus};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::fmt;
@@ -20,9 +21,6 @@ use std::fmt;
 /// Events with this prefix are ours; anything else on the same URL is
 /// acknowledged and ignored.
 const BIOMETRIC_PREFIX: &str = "biometric.session_";
-/// Longest session id we accept. Keeps `sessionId:status` inside SQS's
-/// 128-character limit for deduplication ids.
-const MAX_SESSION_ID_LEN: usize = 100;
 
 /// Why an authentic body is not a delivery we can act on. Answered with `400`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,121 +43,6 @@ pub enum ParseError {
     UnknownStatus,
     #[error("payload.decision must be a readable JSON object")]
     InvalidDecision,
-}
-
-/// The status of a Gu1 biometric session, as `payload.status` carries it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SessionStatus {
-    Pending,
-    InProgress,
-    Approved,
-    Rejected,
-    Abandoned,
-    Cancelled,
-    Expired,
-}
-
-impl SessionStatus {
-    pub const ALL: [SessionStatus; 7] = [
-        Self::Pending,
-        Self::InProgress,
-        Self::Approved,
-        Self::Rejected,
-        Self::Abandoned,
-        Self::Cancelled,
-        Self::Expired,
-    ];
-
-    /// The status as Gu1 spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::InProgress => "in_progress",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Abandoned => "abandoned",
-            Self::Cancelled => "cancelled",
-            Self::Expired => "expired",
-        }
-    }
-
-    /// Parses Gu1's spelling; `None` for anything else.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-
-    /// A terminal status is an outcome: it is final and goes to SQS.
-    pub fn is_terminal(self) -> bool {
-        !matches!(self, Self::Pending | Self::InProgress)
-    }
-}
-
-impl serde::Serialize for SessionStatus {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl fmt::Display for SessionStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Gu1's biometric session id (`payload.id`): the DynamoDB partition key.
-///
-/// 1 to 100 printable ASCII characters, no spaces: safe in a DynamoDB key, in
-/// an SQS deduplication id and in a log line.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionId(String);
-
-impl SessionId {
-    pub fn parse(s: &str) -> Result<Self, ParseError> {
-        if is_safe_id(s) {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(ParseError::InvalidSessionId)
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// True for 1 to 100 printable ASCII characters without spaces: the
-/// characters SQS allows in group and deduplication ids.
-pub fn is_safe_id(s: &str) -> bool {
-    (1..=MAX_SESSION_ID_LEN).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
-}
-
-/// One biometric-session event, parsed and checked: what the rest of the
-/// receiver works on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionEvent {
-    /// The envelope's `event`, e.g. `biometric.session_approved`.
-    pub event: String,
-    /// The envelope's `timestamp`, as Gu1 sent it.
-    pub timestamp: Option<String>,
-    pub session_id: SessionId,
-    pub status: SessionStatus,
-    /// `payload.entityId`, else the entity snapshot's `id`.
-    pub entity_id: Option<String>,
-    /// `payload.organizationId`, else the envelope's.
-    pub organization_id: Option<String>,
-    /// The entity snapshot's `externalId`: the customer's own key.
-    pub external_id: Option<String>,
-    pub rejection_code: Option<String>,
-    pub rejection_message: Option<String>,
-    pub completed_at: Option<String>,
-    /// `payload.decision`, the provider's opaque JSON object, byte for byte.
-    pub decision: Option<String>,
 }
 
 /// What an authentic body turned out to be.
@@ -199,7 +82,8 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, ParseError> {
         return Ok(Delivery::Ignored { event });
     }
     let payload = envelope.payload.ok_or(ParseError::MissingPayload)??;
-    let session_id = SessionId::parse(&payload.id.ok_or(ParseError::MissingSessionId)?)?;
+    let session_id = SessionId::parse(&payload.id.ok_or(ParseError::MissingSessionId)?)
+        .map_err(|_| ParseError::InvalidSessionId)?;
     let status = payload.status.ok_or(ParseError::MissingStatus)?;
     let status = SessionStatus::parse(&status).ok_or(ParseError::UnknownStatus)?;
     let decision = payload.decision.map(decision).transpose()?;
@@ -212,13 +96,15 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, ParseError> {
         timestamp: envelope.timestamp,
         session_id,
         status,
-        entity_id: payload.entity_id.or(entity.id),
-        organization_id: payload.organization_id.or(envelope.organization_id),
-        external_id: entity.external_id,
-        rejection_code: payload.rejection_code,
-        rejection_message: payload.rejection_message,
-        completed_at: payload.completed_at,
-        decision,
+        fields: SessionFields {
+            entity_id: payload.entity_id.or(entity.id),
+            organization_id: payload.organization_id.or(envelope.organization_id),
+            external_id: entity.external_id,
+            rejection_code: payload.rejection_code,
+            rejection_message: payload.rejection_message,
+            completed_at: payload.completed_at,
+            decision,
+        },
     }))
 }
 
@@ -391,13 +277,13 @@ mod tests {
         );
         assert_eq!(e.session_id.as_str(), "bio-1");
         assert_eq!(e.status, SessionStatus::Approved);
-        assert_eq!(e.entity_id.as_deref(), Some("ent-1"));
-        assert_eq!(e.organization_id.as_deref(), Some("org-1"));
-        assert_eq!(e.external_id.as_deref(), Some("customer-123"));
-        assert_eq!(e.rejection_code, None);
+        assert_eq!(e.fields.entity_id.as_deref(), Some("ent-1"));
+        assert_eq!(e.fields.organization_id.as_deref(), Some("org-1"));
+        assert_eq!(e.fields.external_id.as_deref(), Some("customer-123"));
+        assert_eq!(e.fields.rejection_code, None);
         assert_eq!(e.timestamp.as_deref(), Some("2026-06-11T14:10:00Z"));
         assert_eq!(
-            e.decision.as_deref(),
+            e.fields.decision.as_deref(),
             Some(r#"{"face_match":{"score":99.2}}"#)
         );
         assert!(!format!("{e:?}").contains("Jane"));
@@ -410,8 +296,8 @@ mod tests {
             "payload":{"id":"bio-1","status":"rejected","entity":{"id":"ent-9"}}}"#,
         );
         assert_eq!(e.status, SessionStatus::Rejected);
-        assert_eq!(e.organization_id.as_deref(), Some("org-env"));
-        assert_eq!(e.entity_id.as_deref(), Some("ent-9"));
+        assert_eq!(e.fields.organization_id.as_deref(), Some("org-env"));
+        assert_eq!(e.fields.entity_id.as_deref(), Some("ent-9"));
         assert_eq!(e.timestamp, None);
     }
 
@@ -515,19 +401,5 @@ mod tests {
                 "{decision}"
             );
         }
-    }
-
-    #[test]
-    fn statuses_round_trip_and_only_outcomes_are_terminal() {
-        for status in SessionStatus::ALL {
-            assert_eq!(SessionStatus::parse(status.as_str()), Some(status));
-        }
-        let terminal: Vec<_> = SessionStatus::ALL
-            .into_iter()
-            .filter(|s| s.is_terminal())
-            .collect();
-        assert_eq!(terminal.len(), 5);
-        assert!(!SessionStatus::Pending.is_terminal());
-        assert!(!SessionStatus::InProgress.is_terminal());
     }
 }

@@ -10,9 +10,9 @@
 //! - [`Publisher`], the protocol that makes "once" hold: send under a publish
 //!   lease taken by a conditional write, then mark the item published.
 
-use crate::decide::{SessionRecord, WriteToken};
-use crate::parse::{SessionId, SessionStatus, is_safe_id};
-use crate::store::{SessionStore, StoreError, now_ms};
+use crate::clock::{millis, now_ms};
+use crate::session::{SessionId, SessionRecord, SessionStatus, WriteToken, is_safe_id};
+use crate::store::{SessionStore, StoreError};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::MessageAttributeValue;
@@ -45,19 +45,19 @@ pub struct OutcomeMessage<'a> {
 impl<'a> OutcomeMessage<'a> {
     /// The message for a stored session; `None` unless it is terminal.
     pub fn from_record(record: &'a SessionRecord) -> Option<Self> {
-        let status = record.status.filter(|s| s.is_terminal())?;
-        Some(Self {
+        let fields = &record.fields;
+        record.status.is_terminal().then(|| Self {
             schema_version: SCHEMA_VERSION,
-            session_id: record.session_id.as_ref()?.as_str(),
-            entity_id: record.entity_id.as_deref(),
-            organization_id: record.organization_id.as_deref(),
-            external_id: record.external_id.as_deref(),
-            status,
-            rejection_code: record.rejection_code.as_deref(),
-            rejection_message: record.rejection_message.as_deref(),
-            completed_at: record.completed_at.as_deref(),
+            session_id: record.session_id.as_str(),
+            entity_id: fields.entity_id.as_deref(),
+            organization_id: fields.organization_id.as_deref(),
+            external_id: fields.external_id.as_deref(),
+            status: record.status,
+            rejection_code: fields.rejection_code.as_deref(),
+            rejection_message: fields.rejection_message.as_deref(),
+            completed_at: fields.completed_at.as_deref(),
             // Stored from a parsed object, so this only fails on a hand-edited item.
-            decision: record
+            decision: fields
                 .decision
                 .as_ref()
                 .and_then(|d| RawValue::from_string(d.clone()).ok()),
@@ -184,7 +184,7 @@ impl Publisher {
 
     /// When a lease taken at `now_ms` ends.
     pub fn lease_until(&self, now_ms: u64) -> u64 {
-        now_ms.saturating_add(u64::try_from(self.lease.as_millis()).unwrap_or(u64::MAX))
+        now_ms.saturating_add(millis(self.lease))
     }
 
     /// Publishes `record`'s outcome under the lease `writer` holds. On a
@@ -195,12 +195,10 @@ impl Publisher {
         record: &SessionRecord,
         writer: &WriteToken,
     ) -> Result<Published, PublishError> {
-        let (Some(message), Some(session)) = (
-            OutcomeMessage::from_record(record),
-            record.session_id.as_ref(),
-        ) else {
+        let Some(message) = OutcomeMessage::from_record(record) else {
             return Ok(Published::NotOurs);
         };
+        let session = &record.session_id;
         let status = message.status.as_str();
         let message_id = match self.queue.send(&message).await {
             Ok(id) => {
@@ -251,15 +249,11 @@ mod tests {
     use super::*;
 
     fn approved() -> SessionRecord {
-        SessionRecord {
-            session_id: SessionId::parse("bio-1").ok(),
-            status: Some(SessionStatus::Approved),
-            event: Some("biometric.session_approved".into()),
-            last_event_at: Some("2026-06-11T14:10:00Z".into()),
-            entity_id: Some("ent-1".into()),
-            decision: Some(r#"{"liveness":{"score":98.5}}"#.into()),
-            ..SessionRecord::default()
-        }
+        SessionRecord::from(&crate::parse::session(
+            r#"{"event":"biometric.session_approved","timestamp":"2026-06-11T14:10:00Z",
+                "payload":{"id":"bio-1","status":"approved","entityId":"ent-1",
+                "decision":{"liveness":{"score":98.5}}}}"#,
+        ))
     }
 
     #[test]
@@ -320,12 +314,12 @@ mod tests {
         let message = OutcomeMessage::from_record(&record).unwrap();
         assert_eq!(message.group_id(), "ent-1");
         assert_eq!(message.deduplication_id(), "bio-1:approved");
-        record.entity_id = Some("has spaces".into());
+        record.fields.entity_id = Some("has spaces".into());
         assert_eq!(
             OutcomeMessage::from_record(&record).unwrap().group_id(),
             "bio-1"
         );
-        record.entity_id = None;
+        record.fields.entity_id = None;
         assert_eq!(
             OutcomeMessage::from_record(&record).unwrap().group_id(),
             "bio-1"
@@ -335,7 +329,7 @@ mod tests {
     #[test]
     fn only_terminal_sessions_have_a_message() {
         let mut record = approved();
-        record.status = Some(SessionStatus::InProgress);
+        record.status = SessionStatus::InProgress;
         assert!(OutcomeMessage::from_record(&record).is_none());
     }
 }

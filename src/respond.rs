@@ -6,8 +6,9 @@
 //! `503` with `Retry-After`.
 
 use crate::decide::Verdict;
-use crate::parse::{ParseError, SessionEvent};
+use crate::parse::ParseError;
 use crate::publish::PublishError;
+use crate::session::SessionEvent;
 use crate::store::StoreError;
 use crate::verify::SignatureError;
 use lambda_http::Body;

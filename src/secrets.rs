@@ -17,7 +17,6 @@
 
 use crate::config::SecretsSource;
 use crate::verify::{NoSecrets, SignatureError, Verifier};
-use aws_types::SdkConfig;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -92,16 +91,15 @@ impl From<Verifier> for Keyring {
 
 impl Keyring {
     /// Builds the keyring from its source; reads Secrets Manager once now.
-    pub async fn load(source: &SecretsSource, sdk: &SdkConfig) -> Result<Self, SecretsError> {
+    pub async fn load(
+        source: &SecretsSource,
+        client: &aws_sdk_secretsmanager::Client,
+    ) -> Result<Self, SecretsError> {
         match source {
             SecretsSource::List(list) => Ok(Verifier::from_list(list)?.into()),
             SecretsSource::SecretsManager { secret_id } => {
-                Self::from_secrets_manager(
-                    crate::config::secrets_client(sdk),
-                    secret_id,
-                    RefreshPolicy::default(),
-                )
-                .await
+                Self::from_secrets_manager(client.clone(), secret_id, RefreshPolicy::default())
+                    .await
             }
         }
     }

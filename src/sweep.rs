@@ -6,28 +6,14 @@
 //! delivery ([`Publisher::claim_and_publish`]), so a sweeper racing a
 //! redelivery or another sweeper never sends twice.
 
-use crate::config::{DELIVERY_DEADLINE, PUBLISH_LEASE};
-use crate::decide::WriteToken;
+use crate::clock::{millis, now_ms};
+use crate::config::DELIVERY_DEADLINE;
 use crate::publish::{PublishError, Published, Publisher};
-use crate::store::{StoreError, now_ms};
+use crate::session::WriteToken;
+use crate::store::StoreError;
 use serde::Serialize;
 use std::time::Duration;
 
-/// The Lambda `Handler` that runs the sweeper instead of the receiver
-/// (Lambda passes it to the binary in `_HANDLER`).
-pub const HANDLER: &str = "sweep";
-/// Environment variable of the scheduled sweeper's grace period, in seconds.
-pub const GRACE_VAR: &str = "SWEEP_GRACE_SECONDS";
-/// Environment variable of the scheduled sweeper's page size.
-pub const PAGE_SIZE_VAR: &str = "SWEEP_PAGE_SIZE";
-
-/// Default age an unpublished outcome must reach before the sweeper takes it:
-/// the publish lease rounded up to whole seconds. Younger outcomes are still
-/// under the lease of the delivery that wrote them (a claim would fail).
-pub const DEFAULT_GRACE: Duration =
-    Duration::from_secs(PUBLISH_LEASE.as_millis().div_ceil(1000) as u64);
-/// Default number of sessions read per index page.
-pub const DEFAULT_PAGE_SIZE: i32 = 25;
 /// At most this many pages per run, so that one run ends in bounded time.
 pub const MAX_PAGES: usize = 40;
 
@@ -42,13 +28,37 @@ pub struct SweepReport {
     pub failed: u64,
 }
 
+/// The sweeper command, built once ([`crate::app::sweeper`]) and run on
+/// each schedule.
+#[derive(Debug, Clone)]
+pub struct Sweeper {
+    publisher: Publisher,
+    grace: Duration,
+    page_size: i32,
+}
+
+impl Sweeper {
+    pub fn new(publisher: Publisher, grace: Duration, page_size: i32) -> Self {
+        Self {
+            publisher,
+            grace,
+            page_size,
+        }
+    }
+
+    /// One run: see [`sweep`].
+    pub async fn run(&self) -> Result<SweepReport, StoreError> {
+        sweep(&self.publisher, self.grace, self.page_size).await
+    }
+}
+
 /// Publishes every outcome unpublished for longer than `grace`.
 pub async fn sweep(
     publisher: &Publisher,
     grace: Duration,
     page_size: i32,
 ) -> Result<SweepReport, StoreError> {
-    let cutoff = now_ms().saturating_sub(u64::try_from(grace.as_millis()).unwrap_or(u64::MAX));
+    let cutoff = now_ms().saturating_sub(millis(grace));
     let mut report = SweepReport::default();
     let mut start = None;
     for _ in 0..MAX_PAGES {

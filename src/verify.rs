@@ -111,18 +111,6 @@ impl Verifier {
     }
 }
 
-/// Computes the lower-case hex signature Gu1 would send for `body`. Used by
-/// the tests, the local demo and the benchmarks to sign deliveries.
-pub fn sign_hex(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = HmacSha256::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
-    mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Decodes one header value into the 32-byte tag, or says it is malformed.
 fn decode_signature(value: &[u8]) -> Result<[u8; TAG_LEN], SignatureError> {
     if value.len() > MAX_HEADER_LEN {
@@ -163,6 +151,7 @@ fn hex_digit(c: u8) -> Result<u8, SignatureError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::local::sign_hex;
 
     const BODY: &[u8] = br#"{"event":"biometric.session_approved"}"#;
 

@@ -73,7 +73,7 @@ async fn a_crowd_of_shuffled_duplicated_deliveries_with_a_sweeper_alongside_publ
     let answers: Vec<Answer> = futures::stream::iter(deliveries.iter())
         .map(|(event, secret)| {
             let bytes = serde_json::to_vec(event).expect("json");
-            let signature = gu1_webhook::verify::sign_hex(secret.as_bytes(), &bytes);
+            let signature = gu1_webhook::local::sign_hex(secret.as_bytes(), &bytes);
             let app = &app;
             async move { app.post_signed(&bytes, &signature).await }
         })

@@ -21,7 +21,7 @@ async fn sweep_now(app: &TestApp) -> SweepReport {
 /// Sleeps until the publish lease on `item` has lapsed.
 async fn sleep_past_lease(item: &Item) {
     let until = number(item, "publishLeaseUntil").expect("a lease");
-    let now = gu1_webhook::store::now_ms();
+    let now = gu1_webhook::clock::now_ms();
     tokio::time::sleep(Duration::from_millis(until.saturating_sub(now) + 50)).await;
 }
 

@@ -9,7 +9,7 @@ mod support;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use gu1_webhook::verify::sign_hex;
+use gu1_webhook::local::sign_hex;
 use support::*;
 
 const PATH: &str = "/webhooks/gu1";

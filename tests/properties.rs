@@ -4,9 +4,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use gu1_webhook::decide::{OutcomeDuty, SessionRecord, Verdict, WriteToken, outcome_duty, verdict};
-use gu1_webhook::parse::{Delivery, SessionStatus, is_safe_id, parse_delivery};
-use gu1_webhook::verify::{SignatureError, Verifier, sign_hex};
+use gu1_webhook::decide::{OutcomeDuty, Verdict, outcome_duty, verdict};
+use gu1_webhook::local::sign_hex;
+use gu1_webhook::parse::{Delivery, parse_delivery};
+use gu1_webhook::session::{SessionRecord, SessionStatus, WriteToken, is_safe_id};
+use gu1_webhook::verify::{SignatureError, Verifier};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use serde_json::{Value, json};
@@ -66,14 +68,15 @@ impl Trace {
 /// (missing: it works); a failed send releases the lease, as
 /// `Publisher::publish_held` does.
 fn replay(deliveries: &[SessionStatus], lost: &[bool], send_ok: &[bool]) -> Trace {
-    let mut record = SessionRecord::default();
+    let mut stored: Option<SessionRecord> = None;
     let mut trace = Trace::default();
     for (i, &incoming) in deliveries.iter().enumerate() {
         let now = i as u64;
         let writer = WriteToken::random();
-        let mut v = verdict(record.status, incoming);
+        let mut v = verdict(stored.as_ref().map(|r| r.status), incoming);
         if v == Verdict::Applied {
-            record.status = Some(incoming);
+            let record = stored.get_or_insert_with(|| new_session(incoming));
+            record.status = incoming;
             record.applied_by = Some(writer.clone());
             if incoming.is_terminal() {
                 record.publish_lease_until = Some(now + LEASE_MS);
@@ -81,17 +84,19 @@ fn replay(deliveries: &[SessionStatus], lost: &[bool], send_ok: &[bool]) -> Trac
                 trace.terminals_applied.push(incoming);
             }
         }
+        let record = stored
+            .as_mut()
+            .expect("stored after an applied first delivery");
         if lost.get(i).copied().unwrap_or(false) {
             // The retry's condition fails against the first attempt's write;
             // the store classifies it from the image, as `SessionStore::apply`.
             v = if record.applied_by(&writer) {
                 Verdict::Applied
             } else {
-                verdict(record.status, incoming)
+                verdict(Some(record.status), incoming)
             };
         }
-        let duty = outcome_duty(&record, &writer, now);
-        let publish = match duty {
+        let publish = match outcome_duty(record, &writer, now) {
             OutcomeDuty::None | OutcomeDuty::HeldElsewhere => false,
             OutcomeDuty::Publish => {
                 trace.publish_duties += 1;
@@ -99,27 +104,33 @@ fn replay(deliveries: &[SessionStatus], lost: &[bool], send_ok: &[bool]) -> Trac
             }
             // The claim is a conditional write on a lapsed (or released) lease.
             OutcomeDuty::ClaimAndPublish => {
-                assert!(record.publish_lease_until.is_none_or(|until| until <= now));
+                assert!(!record.lease_live(now));
                 record.publish_lease_until = Some(now + LEASE_MS);
                 record.lease_holder = Some(writer.clone());
                 true
             }
         };
         if publish {
-            let status = record.status.expect("a duty implies a stored status");
             if send_ok.get(i).copied().unwrap_or(true) {
-                trace.sent.push(status);
+                trace.sent.push(record.status);
                 record.outcome_published_at = Some(format!("t{now}"));
             }
             record.publish_lease_until = None;
             record.lease_holder = None;
         }
         trace.verdicts.push(v);
-        trace
-            .stored
-            .push(record.status.expect("stored after a delivery"));
+        trace.stored.push(record.status);
     }
     trace
+}
+
+/// The session a first delivery creates: `SessionRecord::from` its event.
+fn new_session(status: SessionStatus) -> SessionRecord {
+    let body = json!({"event": "biometric.session_x", "payload": {"id": "s1", "status": status}});
+    match parse_delivery(body.to_string().as_bytes()) {
+        Ok(Delivery::Session(event)) => SessionRecord::from(&event),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// The final status the rules promise for `deliveries`: the highest rank
@@ -373,7 +384,7 @@ fn check_parsed(body: &[u8]) -> Result<(), TestCaseError> {
             SessionStatus::parse(event.status.as_str()),
             Some(event.status)
         );
-        if let Some(decision) = &event.decision {
+        if let Some(decision) = &event.fields.decision {
             prop_assert!(decision.starts_with('{'), "decision {}", decision);
         }
     }

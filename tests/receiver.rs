@@ -5,8 +5,8 @@ mod support;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use gu1_webhook::decide::SessionRecord;
-use gu1_webhook::verify::sign_hex;
+use gu1_webhook::local::sign_hex;
+use gu1_webhook::session::SessionRecord;
 use support::*;
 
 #[tokio::test]
@@ -91,7 +91,8 @@ async fn a_first_event_is_stored_as_its_session_record() {
         ("s-record-2", seed::in_progress("s-record-2")),
     ] {
         assert_eq!(app.deliver(&body).await.result(), "applied");
-        let stored = gu1_webhook::store::record_from_item(app.item(session).await.as_ref());
+        let item = app.item(session).await.expect("stored");
+        let stored = gu1_webhook::store::record_from_item(&item).expect("a session");
         let Ok(gu1_webhook::parse::Delivery::Session(event)) =
             gu1_webhook::parse::parse_delivery(body.to_string().as_bytes())
         else {
@@ -492,7 +493,7 @@ async fn a_fifo_queue_gets_group_and_deduplication_ids() {
 async fn the_events_folder_plays_through_the_lambda_transport() {
     let app = TestApp::spawn().await;
     // The events are signed with the documented local secret.
-    let receiver = gu1_webhook::Receiver::from_parts(
+    let receiver = gu1_webhook::Receiver::new(
         gu1_webhook::verify::Verifier::from_list("gu1-local-demo-secret").unwrap(),
         app.receiver.publisher().clone(),
     );

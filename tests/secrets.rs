@@ -3,8 +3,9 @@
 
 mod support;
 
+use gu1_webhook::local::sign_hex;
 use gu1_webhook::secrets::{Keyring, RefreshPolicy};
-use gu1_webhook::verify::{SignatureError, sign_hex};
+use gu1_webhook::verify::SignatureError;
 use std::time::Duration;
 use support::*;
 

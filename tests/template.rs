@@ -7,14 +7,14 @@
 //! (`Ref:`, `Fn::If:`, ...) alike.
 
 use gu1_webhook::decide::Verdict;
-use gu1_webhook::{config, delivery, metrics, store, sweep};
+use gu1_webhook::{config, delivery, metrics, store};
 use serde_yaml::Value;
 use std::collections::BTreeSet;
 
 /// Variables only the sweeper reads.
-const SWEEPER_VARS: [&str; 2] = [sweep::GRACE_VAR, sweep::PAGE_SIZE_VAR];
+const SWEEPER_VARS: [&str; 2] = [config::SWEEP_GRACE_VAR, config::SWEEP_PAGE_SIZE_VAR];
 /// The handler name that makes the binary run the sweeper (`_HANDLER`).
-const SWEEP_HANDLER: &str = sweep::HANDLER;
+const SWEEP_HANDLER: &str = config::SWEEP_HANDLER;
 /// The keys of the unpublished-outcomes index.
 const PENDING_ATTR: &str = store::PENDING_ATTR;
 const TERMINAL_AT_ATTR: &str = store::TERMINAL_AT_ATTR;
@@ -359,7 +359,6 @@ fn functions_set_only_variables_the_binary_reads() {
     let t = template();
     let known: BTreeSet<String> = config::ALL_VARS
         .iter()
-        .chain(&SWEEPER_VARS)
         .chain(&["RUST_LOG"])
         .map(|v| v.to_string())
         .collect();
@@ -376,22 +375,33 @@ fn functions_set_only_variables_the_binary_reads() {
 }
 
 #[test]
-fn both_functions_read_the_secret_from_secrets_manager_and_find_table_and_queue() {
+fn only_the_receiver_reads_the_secret_and_both_find_table_and_queue() {
     let t = template();
     let table_name = resources_of_type(&t, "AWS::DynamoDB::Table")[0].0.clone();
     let (queue_name, _) = outcomes_queue(&t);
-    // The sweeper loads the same configuration (and fails closed without secrets).
+    assert_eq!(
+        env_ref(&t, receiver(&t), config::SECRETS_ARN_VAR).as_deref(),
+        Some("WebhookSecretArn")
+    );
+    // The sweeper never verifies a delivery: no secret, no way to read it.
+    let sweeper_env = env_names(&t, sweeper(&t));
+    assert!(!sweeper_env.contains(config::SECRETS_ARN_VAR));
+    let sweeper_actions: Vec<String> = statements(sweeper(&t))
+        .into_iter()
+        .flat_map(actions)
+        .collect();
+    assert!(
+        sweeper_actions
+            .iter()
+            .all(|a| !a.starts_with("secretsmanager:")),
+        "{sweeper_actions:?}"
+    );
     for function in [receiver(&t), sweeper(&t)] {
         let name = resource_name(&t, function);
         let env = env_names(&t, function);
         assert!(
             !env.contains(config::SECRETS_VAR),
             "{name} must never carry plaintext secrets"
-        );
-        assert_eq!(
-            env_ref(&t, function, config::SECRETS_ARN_VAR).as_deref(),
-            Some("WebhookSecretArn"),
-            "{name}"
         );
         assert_eq!(
             env_ref(&t, function, config::TABLE_VAR),
@@ -404,7 +414,6 @@ fn both_functions_read_the_secret_from_secrets_manager_and_find_table_and_queue(
             "{name}"
         );
     }
-    let sweeper_env = env_names(&t, sweeper(&t));
     assert!(
         SWEEPER_VARS.iter().all(|v| sweeper_env.contains(*v)),
         "sweeper sets {SWEEPER_VARS:?}"
@@ -533,11 +542,11 @@ fn timeouts_and_sweeper_defaults_agree_with_the_code() {
 
     assert_eq!(
         default_number(&t, "SweepGraceSeconds"),
-        sweep::DEFAULT_GRACE.as_secs()
+        config::DEFAULT_SWEEP_GRACE.as_secs()
     );
     assert_eq!(
         default_number(&t, "SweepPageSize"),
-        sweep::DEFAULT_PAGE_SIZE as u64
+        config::DEFAULT_SWEEP_PAGE_SIZE as u64
     );
     let min_grace: u64 = text(at(&t, &["Parameters", "SweepGraceSeconds", "MinValue"]))
         .parse()

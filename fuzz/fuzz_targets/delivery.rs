@@ -10,11 +10,13 @@
 //!   the body: the header decoder sees arbitrary values.
 #![no_main]
 
-use gu1_webhook::decide::{SessionRecord, Verdict, WriteToken, outcome_duty, verdict};
-use gu1_webhook::parse::{Delivery, SessionEvent, SessionStatus, parse_delivery};
+use gu1_webhook::decide::{Verdict, outcome_duty, verdict};
+use gu1_webhook::local::{record_after_apply, sign_hex};
+use gu1_webhook::parse::{Delivery, parse_delivery};
 use gu1_webhook::publish::OutcomeMessage;
+use gu1_webhook::session::{SessionEvent, SessionRecord, SessionStatus, WriteToken};
 use gu1_webhook::store::apply_update;
-use gu1_webhook::verify::{Verifier, sign_hex};
+use gu1_webhook::verify::Verifier;
 use libfuzzer_sys::fuzz_target;
 
 /// The local demo secret, so that the committed `events/` verify as seeds.
@@ -70,10 +72,14 @@ fn decide_and_build(event: &SessionEvent) {
             Some(stored) if verdict != Verdict::Applied => stored,
             _ => event.status,
         };
-        let _ = (verdict, outcome_duty(&record_of(event, status), &writer, NOW_MS));
+        let record = SessionRecord {
+            status,
+            ..record_after_apply(event, &writer, lease_until)
+        };
+        let _ = (verdict, outcome_duty(&record, &writer, NOW_MS));
     }
 
-    let record = record_of(event, event.status);
+    let record = record_after_apply(event, &writer, lease_until);
     let message = OutcomeMessage::from_record(&record);
     assert_eq!(message.is_some(), event.status.is_terminal());
     if let Some(message) = message {
@@ -84,14 +90,5 @@ fn decide_and_build(event: &SessionEvent) {
         if let Err(err) = serde_json::from_str::<serde_json::Value>(&json) {
             panic!("the outcome message is not readable JSON ({err}): {json:.300}");
         }
-    }
-}
-
-/// The stored session made of `event`'s fields, with `status`.
-fn record_of(event: &SessionEvent, status: SessionStatus) -> SessionRecord {
-    SessionRecord {
-        status: Some(status),
-        publish_lease_until: Some(NOW_MS + 30_000),
-        ..SessionRecord::from(event)
     }
 }

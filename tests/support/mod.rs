@@ -8,9 +8,8 @@ use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_types::SdkConfig;
 use bytes::Bytes;
-use gu1_webhook::publish::{OutcomeQueue, Publisher};
-use gu1_webhook::store::SessionStore;
-use gu1_webhook::verify::{Verifier, sign_hex};
+use gu1_webhook::config::{Clients, ReceiverConfig, SecretsSource, Storage};
+use gu1_webhook::local::sign_hex;
 use gu1_webhook::{Receiver, local, serve};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client as HttpClient;
@@ -340,28 +339,39 @@ impl TestApp {
         let sqs_sdk = sdk(options.sqs_endpoint.as_deref().unwrap_or(&moto.endpoint));
         let calls = Arc::new(Calls::default());
         // The receiver's own clients, as `main` builds them, plus the counter.
-        let dynamodb_client = aws_sdk_dynamodb::Client::from_conf(
-            gu1_webhook::config::dynamodb_client(&dynamodb_sdk)
-                .config()
-                .to_builder()
-                .interceptor(CountCalls(Arc::clone(&calls)))
-                .build(),
-        );
-        let sqs_client = aws_sdk_sqs::Client::from_conf(
-            gu1_webhook::config::sqs_client(&sqs_sdk)
-                .config()
-                .to_builder()
-                .interceptor(CountCalls(Arc::clone(&calls)))
-                .build(),
-        );
-        let receiver = Arc::new(Receiver::from_parts(
-            Verifier::new([SECRET, SECOND_SECRET]).expect("secrets"),
-            Publisher::new(
-                SessionStore::new(dynamodb_client, &table),
-                OutcomeQueue::new(sqs_client, &queue_url),
-                options.lease,
+        let (dynamodb_clients, sqs_clients) = (Clients::new(&dynamodb_sdk), Clients::new(&sqs_sdk));
+        let clients = Clients {
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                dynamodb_clients
+                    .dynamodb
+                    .config()
+                    .to_builder()
+                    .interceptor(CountCalls(Arc::clone(&calls)))
+                    .build(),
             ),
-        ));
+            sqs: aws_sdk_sqs::Client::from_conf(
+                sqs_clients
+                    .sqs
+                    .config()
+                    .to_builder()
+                    .interceptor(CountCalls(Arc::clone(&calls)))
+                    .build(),
+            ),
+            secrets: dynamodb_clients.secrets,
+        };
+        let config = ReceiverConfig {
+            secrets: SecretsSource::List(format!("{SECRET},{SECOND_SECRET}")),
+            storage: Storage {
+                sessions_table: table.clone(),
+                outcomes_queue_url: queue_url.clone(),
+                publish_lease: options.lease,
+            },
+        };
+        let receiver = Arc::new(
+            gu1_webhook::app::receiver(&config, &clients)
+                .await
+                .expect("receiver"),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

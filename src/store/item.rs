@@ -1,0 +1,246 @@
+//! The item's shape, in one place: the attribute names, the write that
+//! applies an event, and the reading of an item back into a
+//! [`SessionRecord`]. Both directions are pure and unit-tested here.
+
+use super::update::{Update, n, s};
+use super::{
+    APPLIED_BY_ATTR, Item, KEY, LEASE_HOLDER_ATTR, LEASE_UNTIL_ATTR, PENDING, PENDING_ATTR,
+    TERMINAL_AT_ATTR,
+};
+use crate::clock::rfc3339;
+use crate::session::{
+    SessionEvent, SessionFields, SessionId, SessionRecord, SessionStatus, WriteToken,
+};
+
+/// An item that is not a session: no usable `sessionId` or `status`. Only a
+/// hand-edited item can be one; it is reported, never guessed at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the stored item has no valid {0}")]
+pub struct ItemError(pub(super) &'static str);
+
+/// The `UpdateItem` that applies `event`: every field the event carries, the
+/// new rank and version, `writer`'s token, and for a terminal status the
+/// pending-outcome entry and `writer`'s publish lease.
+pub fn apply_update(
+    event: &SessionEvent,
+    webhook_id: Option<&str>,
+    writer: &WriteToken,
+    now_ms: u64,
+    lease_until_ms: u64,
+) -> Update {
+    let mut update = Update::default();
+    update
+        .set("status", s(event.status.as_str()))
+        .set("statusRank", n(event.status.rank()))
+        .set("event", s(&event.event))
+        .set(APPLIED_BY_ATTR, s(writer.as_str()))
+        .set("updatedAt", s(rfc3339(now_ms)))
+        .set_expr("firstSeenAt", "if_not_exists(#firstSeenAt, :updatedAt)")
+        .set_expr("version", "if_not_exists(#version, :zero) + :one")
+        .value(":zero", n(0))
+        .value(":one", n(1));
+    // Absent fields are left alone: a later event that lacks one never
+    // erases what an earlier event stored.
+    let timestamp = ("lastEventAt", event.timestamp.as_ref());
+    for (attr, value) in field_attributes(&event.fields)
+        .into_iter()
+        .chain([timestamp])
+    {
+        if let Some(value) = value {
+            update.set(attr, s(value));
+        }
+    }
+    if let Some(id) = webhook_id {
+        update.set("lastWebhookId", s(id));
+    }
+    if event.status.is_terminal() {
+        update
+            .set(PENDING_ATTR, s(PENDING))
+            .set(TERMINAL_AT_ATTR, n(now_ms))
+            .set(LEASE_UNTIL_ATTR, n(lease_until_ms))
+            .set(LEASE_HOLDER_ATTR, s(writer.as_str()));
+    }
+    update.name("#sessionId", KEY);
+    update
+}
+
+/// The item in domain types. Optional attributes of the wrong type read as
+/// absent; a missing or invalid id or status is an [`ItemError`].
+pub fn record_from_item(item: &Item) -> Result<SessionRecord, ItemError> {
+    let text = |attr: &str| item.get(attr).and_then(|v| v.as_s().ok()).cloned();
+    let number = |attr: &str| {
+        item.get(attr)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<u64>().ok())
+    };
+    let session_id = text(KEY)
+        .and_then(|id| SessionId::parse(&id).ok())
+        .ok_or(ItemError(KEY))?;
+    let status = text("status")
+        .and_then(|status| SessionStatus::parse(&status))
+        .ok_or(ItemError("status"))?;
+    Ok(SessionRecord {
+        session_id,
+        status,
+        event: text("event"),
+        last_event_at: text("lastEventAt"),
+        fields: SessionFields {
+            entity_id: text("entityId"),
+            organization_id: text("organizationId"),
+            external_id: text("externalId"),
+            rejection_code: text("rejectionCode"),
+            rejection_message: text("rejectionMessage"),
+            completed_at: text("completedAt"),
+            decision: text("decision"),
+        },
+        version: number("version").unwrap_or(0),
+        outcome_published_at: text("outcomePublishedAt"),
+        publish_lease_until: number(LEASE_UNTIL_ATTR),
+        lease_holder: text(LEASE_HOLDER_ATTR).map(WriteToken::from_stored),
+        applied_by: text(APPLIED_BY_ATTR).map(WriteToken::from_stored),
+    })
+}
+
+/// Gu1's fields and the attributes that keep them, as
+/// [`record_from_item`] reads them back (a unit test holds the two together).
+fn field_attributes(fields: &SessionFields) -> [(&'static str, Option<&String>); 7] {
+    [
+        ("entityId", fields.entity_id.as_ref()),
+        ("organizationId", fields.organization_id.as_ref()),
+        ("externalId", fields.external_id.as_ref()),
+        ("rejectionCode", fields.rejection_code.as_ref()),
+        ("rejectionMessage", fields.rejection_message.as_ref()),
+        ("completedAt", fields.completed_at.as_ref()),
+        ("decision", fields.decision.as_ref()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::session as event;
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    fn value<'a>(update: &'a Update, placeholder: &str) -> &'a AttributeValue {
+        update
+            .value_of(placeholder)
+            .unwrap_or_else(|| panic!("{placeholder} is not set"))
+    }
+
+    #[test]
+    fn apply_sets_only_what_the_event_carries() {
+        let update = apply_update(
+            &event(
+                r#"{"event":"biometric.session_in_progress","payload":{"id":"s1","status":"in_progress"}}"#,
+            ),
+            None,
+            &WriteToken::random(),
+            1_000,
+            31_000,
+        );
+        let expression = update.expression();
+        assert!(
+            expression.starts_with("SET #status = :status"),
+            "{expression}"
+        );
+        for absent in [
+            "entityId",
+            "organizationId",
+            "externalId",
+            "decision",
+            "pendingOutcome",
+            "publishLease",
+            "REMOVE",
+        ] {
+            assert!(!expression.contains(absent), "{absent} in {expression}");
+        }
+        assert_eq!(
+            value(&update, ":statusRank"),
+            &AttributeValue::N("1".into())
+        );
+    }
+
+    #[test]
+    fn a_terminal_status_opens_the_pending_outcome_under_our_lease() {
+        let writer = WriteToken::random();
+        let update = apply_update(
+            &event(
+                r#"{"event":"biometric.session_expired","payload":{"id":"s1","status":"expired","entityId":"e1"}}"#,
+            ),
+            Some("wh-1"),
+            &writer,
+            1_000,
+            31_000,
+        );
+        for (placeholder, expected) in [
+            (":pendingOutcome", AttributeValue::S(PENDING.into())),
+            (":terminalAt", AttributeValue::N("1000".into())),
+            (":publishLeaseUntil", AttributeValue::N("31000".into())),
+            (":publishLeaseHolder", AttributeValue::S(writer.to_string())),
+            (":appliedBy", AttributeValue::S(writer.to_string())),
+            (":entityId", AttributeValue::S("e1".into())),
+            (":lastWebhookId", AttributeValue::S("wh-1".into())),
+            (
+                ":updatedAt",
+                AttributeValue::S("1970-01-01T00:00:01Z".into()),
+            ),
+        ] {
+            assert_eq!(value(&update, placeholder), &expected, "{placeholder}");
+        }
+    }
+
+    /// What the apply write sets is what the reader reads back: the two
+    /// lists of Gu1's fields cannot drift apart.
+    #[test]
+    fn every_field_written_reads_back() {
+        let event = event(
+            r#"{"event":"biometric.session_rejected","timestamp":"2026-06-11T14:10:00Z","payload":{
+                "id":"s1","status":"rejected","entityId":"e1","organizationId":"o1",
+                "rejectionCode":"C","rejectionMessage":"M","completedAt":"2026-06-11T14:10:00Z",
+                "decision":{"a":1},"entity":{"externalId":"x1"}}}"#,
+        );
+        let writer = WriteToken::random();
+        let update = apply_update(&event, None, &writer, 1_000, 31_000);
+        let mut item: Item = [(KEY.to_string(), AttributeValue::S("s1".into()))].into();
+        for (attr, _) in field_attributes(&event.fields) {
+            item.insert(attr.into(), value(&update, &format!(":{attr}")).clone());
+        }
+        for attr in ["status", "event", "lastEventAt", APPLIED_BY_ATTR] {
+            item.insert(attr.into(), value(&update, &format!(":{attr}")).clone());
+        }
+        let record = record_from_item(&item).expect("a session");
+        assert_eq!(record.fields, event.fields);
+        assert!(record.fields.external_id.is_some() && record.fields.decision.is_some());
+        assert_eq!(record.last_event_at, event.timestamp);
+        assert!(record.applied_by(&writer));
+    }
+
+    #[test]
+    fn items_read_back_into_records_and_a_session_needs_id_and_status() {
+        let mut item: Item = [
+            (KEY, AttributeValue::S("s1".into())),
+            ("status", AttributeValue::S("rejected".into())),
+            ("version", AttributeValue::N("3".into())),
+            ("publishLeaseUntil", AttributeValue::N("99".into())),
+            ("externalId", AttributeValue::N("7".into())),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let record = record_from_item(&item).expect("a session");
+        assert_eq!(record.session_id.as_str(), "s1");
+        assert_eq!(record.status, SessionStatus::Rejected);
+        assert_eq!(record.version, 3);
+        assert_eq!(record.publish_lease_until, Some(99));
+        assert_eq!(
+            record.fields.external_id, None,
+            "wrong type reads as absent"
+        );
+        assert!(record.outcome_pending());
+
+        item.insert("status".into(), AttributeValue::S("finished".into()));
+        assert_eq!(record_from_item(&item), Err(ItemError("status")));
+        item.remove(KEY);
+        assert_eq!(record_from_item(&item), Err(ItemError(KEY)));
+    }
+}
