@@ -281,7 +281,8 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Every client with the retry behaviour of [`retry_partition`].
+    /// Every client with the standard retry mode without its retry quota
+    /// (`retry_partition` below says why).
     pub fn new(sdk: &SdkConfig) -> Self {
         let partition = retry_partition();
         Self {

@@ -6,7 +6,7 @@
 //! themselves are in [`crate::decide`]; this module only translates them.
 //!
 //! The item (one per session, keyed by `sessionId`; its shape is in
-//! [`item`], documented in the README) carries besides Gu1's fields:
+//! `item.rs`, documented in the README) carries besides Gu1's fields:
 //!
 //! - `statusRank`, the number the apply condition compares;
 //! - `pendingOutcome` + `terminalAt`, present only while a terminal outcome is
