@@ -139,16 +139,14 @@ impl SessionStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(output) => Ok(Written {
+        const OPERATION: &str = "UpdateItem (apply)";
+        match conditional(OPERATION, result)? {
+            Conditional::Done(output) => Ok(Written {
                 verdict: Verdict::Applied,
-                record: read("UpdateItem (apply)", output.attributes.as_ref())?,
+                record: read(OPERATION, output.attributes.as_ref())?,
             }),
-            Err(err) => {
-                let Some(stored) = conditional_item(&err) else {
-                    return Err(StoreError::new("UpdateItem (apply)", err));
-                };
-                let record = read("UpdateItem (apply)", Some(stored))?;
+            Conditional::Refused(stored) => {
+                let record = read(OPERATION, stored.as_ref())?;
                 let verdict = if record.applied_by(writer) {
                     // Our own write, landed by an attempt whose answer was lost.
                     Verdict::Applied
@@ -213,19 +211,13 @@ impl SessionStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(output) => Ok(Some(read(
-                "UpdateItem (claim)",
-                output.attributes.as_ref(),
-            )?)),
-            Err(err) => match conditional_item(&err) {
-                Some(stored) => {
-                    let record = read("UpdateItem (claim)", Some(stored))?;
-                    Ok(record.lease_held_by(writer, now_ms).then_some(record))
-                }
-                None if is_condition_failure(&err) => Ok(None),
-                None => Err(StoreError::new("UpdateItem (claim)", err)),
-            },
+        const OPERATION: &str = "UpdateItem (claim)";
+        match conditional(OPERATION, result)? {
+            Conditional::Done(output) => Ok(Some(read(OPERATION, output.attributes.as_ref())?)),
+            Conditional::Refused(stored) => {
+                let record = read(OPERATION, stored.as_ref())?;
+                Ok(record.lease_held_by(writer, now_ms).then_some(record))
+            }
         }
     }
 
@@ -250,16 +242,12 @@ impl SessionStore {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) => match conditional_item(&err) {
-                Some(stored) => Ok(stored
-                    .get("outcomeMessageId")
-                    .and_then(|v| v.as_s().ok())
-                    .is_some_and(|id| id == message_id)),
-                None if is_condition_failure(&err) => Ok(false),
-                None => Err(StoreError::new("UpdateItem (mark published)", err)),
-            },
+        match conditional("UpdateItem (mark published)", result)? {
+            Conditional::Done(_) => Ok(true),
+            Conditional::Refused(stored) => Ok(stored
+                .as_ref()
+                .and_then(|item| item.get("outcomeMessageId")?.as_s().ok())
+                .is_some_and(|id| id == message_id)),
         }
     }
 
@@ -279,11 +267,8 @@ impl SessionStore {
             .condition_expression("#publishLeaseHolder = :holder")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Ok(()),
-            Err(err) => Err(StoreError::new("UpdateItem (release lease)", err)),
-        }
+        // Refused: the lease is no longer ours, so nothing to give up.
+        conditional("UpdateItem (release lease)", result).map(drop)
     }
 
     /// One page of sessions whose terminal outcome is unpublished and was
@@ -322,22 +307,29 @@ impl SessionStore {
     }
 }
 
-/// The `UpdateItem` that applies `event`: every field the event carries, the
-/// new rank and version, `writer`'s token, and for a terminal status the
-/// pending-outcome entry and `writer`'s publish lease. Public for the
-/// benchmarks; pure.
-fn conditional_item(err: &SdkError<UpdateItemError>) -> Option<&Item> {
-    match err.as_service_error()? {
-        UpdateItemError::ConditionalCheckFailedException(e) => e.item(),
-        _ => None,
-    }
+/// What a conditional `UpdateItem` did.
+enum Conditional<T> {
+    /// The condition held: the write's output.
+    Done(T),
+    /// The condition failed: the item as it stood, when asked for (`ALL_OLD`).
+    Refused(Option<Item>),
 }
 
-fn is_condition_failure(err: &SdkError<UpdateItemError>) -> bool {
-    matches!(
-        err.as_service_error(),
-        Some(UpdateItemError::ConditionalCheckFailedException(_))
-    )
+/// Sorts a conditional write's result: done, refused, or an error.
+fn conditional<T>(
+    operation: &'static str,
+    result: Result<T, SdkError<UpdateItemError>>,
+) -> Result<Conditional<T>, StoreError> {
+    match result {
+        Ok(output) => Ok(Conditional::Done(output)),
+        Err(SdkError::ServiceError(context)) => match context.into_err() {
+            UpdateItemError::ConditionalCheckFailedException(refused) => {
+                Ok(Conditional::Refused(refused.item))
+            }
+            other => Err(StoreError::new(operation, other)),
+        },
+        Err(err) => Err(StoreError::new(operation, err)),
+    }
 }
 
 /// The item a write returned, as a record.
