@@ -5,9 +5,7 @@
 //! the request: the Lambda runtime or the local HTTP server of
 //! [`crate::serve`].
 
-use crate::clock::now_ms;
 use crate::config::DELIVERY_DEADLINE;
-use crate::decide::{OutcomeDuty, Verdict, outcome_duty};
 use crate::parse::{Delivery, parse_delivery};
 use crate::publish::Publisher;
 use crate::respond::{Accepted, Rejection, respond};
@@ -106,45 +104,23 @@ impl Receiver {
         event: &SessionEvent,
         log: &mut DeliveryLog,
     ) -> Result<Accepted, Rejection> {
-        let store = self.publisher.store();
         // This delivery's own name on what it writes: if an answer is lost
         // and the SDK retries, the retry recognises the write that landed.
         let writer = WriteToken::random();
-        let now = now_ms();
-        let lease_until = self.publisher.lease_until(now);
-        let written = store
-            .apply(event, log.webhook_id.as_deref(), &writer, now, lease_until)
+        let written = self
+            .publisher
+            .record(event, log.webhook_id.as_deref(), &writer)
             .await?;
-        let stored = written.record.status;
-        log.stored = Some(stored.as_str());
+        log.stored = Some(written.record.status.as_str());
         log.version = Some(written.record.version);
-        if written.verdict == Verdict::Conflict {
-            store
-                .record_conflict(&event.session_id, event.status, now)
-                .await?;
-            tracing::warn!(
-                session_id = %event.session_id,
-                kept = %stored,
-                conflicting = %event.status,
-                "conflicting terminal status: the first one is kept"
-            );
-        }
         #[cfg(feature = "test-faults")]
         crate::faults::after_store(&event.session_id);
-        match outcome_duty(&written.record, &writer, now) {
-            OutcomeDuty::None | OutcomeDuty::HeldElsewhere => {}
-            OutcomeDuty::Publish => {
-                self.publisher
-                    .publish_held(&written.record, &writer)
-                    .await?;
-            }
-            OutcomeDuty::ClaimAndPublish => {
-                self.publisher
-                    .claim_and_publish(&event.session_id, &writer)
-                    .await?;
-            }
-        }
-        Ok(Accepted::session(written.verdict, event, stored.as_str()))
+        self.publisher.publish_due(&written.record, &writer).await?;
+        Ok(Accepted::session(
+            written.verdict,
+            event,
+            written.record.status.as_str(),
+        ))
     }
 }
 

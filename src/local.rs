@@ -8,7 +8,10 @@
 //! - [`record_after_apply`], DynamoDB's answer to a new session's apply write.
 
 use crate::session::{SessionEvent, SessionRecord, WriteToken};
-use crate::store::{KEY, PENDING_ATTR, TERMINAL_AT_ATTR, UNPUBLISHED_INDEX};
+use crate::store::{
+    ACTIVE_ATTR, CHECKED_AT_ATTR, KEY, PENDING_ATTR, STALE_INDEX, TERMINAL_AT_ATTR,
+    UNPUBLISHED_INDEX,
+};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType,
@@ -18,7 +21,7 @@ use hmac::{Hmac, Mac};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Creates the sessions table: key `sessionId`, the sparse unpublished index.
+/// Creates the sessions table: key `sessionId`, the two sparse indexes.
 pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), BoxError> {
     let attribute = |name: &str, kind| {
         AttributeDefinition::builder()
@@ -32,16 +35,18 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
             .key_type(kind)
             .build()
     };
-    let index = GlobalSecondaryIndex::builder()
-        .index_name(UNPUBLISHED_INDEX)
-        .key_schema(key(PENDING_ATTR, KeyType::Hash)?)
-        .key_schema(key(TERMINAL_AT_ATTR, KeyType::Range)?)
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::KeysOnly)
-                .build(),
-        )
-        .build()?;
+    let index = |name: &str, partition: &str, sort: &str| {
+        GlobalSecondaryIndex::builder()
+            .index_name(name)
+            .key_schema(key(partition, KeyType::Hash)?)
+            .key_schema(key(sort, KeyType::Range)?)
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::KeysOnly)
+                    .build(),
+            )
+            .build()
+    };
     client
         .create_table()
         .table_name(name)
@@ -49,8 +54,11 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
         .attribute_definitions(attribute(KEY, ScalarAttributeType::S)?)
         .attribute_definitions(attribute(PENDING_ATTR, ScalarAttributeType::S)?)
         .attribute_definitions(attribute(TERMINAL_AT_ATTR, ScalarAttributeType::N)?)
+        .attribute_definitions(attribute(ACTIVE_ATTR, ScalarAttributeType::S)?)
+        .attribute_definitions(attribute(CHECKED_AT_ATTR, ScalarAttributeType::N)?)
         .key_schema(key(KEY, KeyType::Hash)?)
-        .global_secondary_indexes(index)
+        .global_secondary_indexes(index(UNPUBLISHED_INDEX, PENDING_ATTR, TERMINAL_AT_ATTR)?)
+        .global_secondary_indexes(index(STALE_INDEX, ACTIVE_ATTR, CHECKED_AT_ATTR)?)
         .send()
         .await?;
     Ok(())

@@ -11,8 +11,11 @@
 //!   lease taken by a conditional write, then mark the item published.
 
 use crate::clock::{millis, now_ms};
-use crate::session::{SessionId, SessionRecord, SessionStatus, WriteToken, is_safe_id};
-use crate::store::{SessionStore, StoreError};
+use crate::decide::{OutcomeDuty, Verdict, outcome_duty};
+use crate::session::{
+    SessionEvent, SessionId, SessionRecord, SessionStatus, WriteToken, is_safe_id,
+};
+use crate::store::{SessionStore, StoreError, Written};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::MessageAttributeValue;
@@ -185,6 +188,55 @@ impl Publisher {
     /// When a lease taken at `now_ms` ends.
     pub fn lease_until(&self, now_ms: u64) -> u64 {
         now_ms.saturating_add(millis(self.lease))
+    }
+
+    /// Steps 3 and 4 for one event, whoever brought it (a delivery, or
+    /// reconciliation): the conditional write under `writer`'s token, and on
+    /// a conflict the record of it on the item.
+    pub async fn record(
+        &self,
+        event: &SessionEvent,
+        webhook_id: Option<&str>,
+        writer: &WriteToken,
+    ) -> Result<Written, StoreError> {
+        let now = now_ms();
+        let written = self
+            .store
+            .apply(event, webhook_id, writer, now, self.lease_until(now))
+            .await?;
+        if written.verdict == Verdict::Conflict {
+            self.store
+                .record_conflict(&event.session_id, event.status, now)
+                .await?;
+            tracing::warn!(
+                session_id = %event.session_id,
+                kept = %written.record.status,
+                conflicting = %event.status,
+                "conflicting terminal status: the first one is kept"
+            );
+        }
+        Ok(written)
+    }
+
+    /// Step 5 after [`Publisher::record`]: sends the outcome if that falls to
+    /// `writer` ([`outcome_duty`]): under the lease its write took, or under
+    /// one it claims now. Nothing to do for an active or published session,
+    /// or while another publisher holds a live lease.
+    pub async fn publish_due(
+        &self,
+        record: &SessionRecord,
+        writer: &WriteToken,
+    ) -> Result<(), PublishError> {
+        match outcome_duty(record, writer, now_ms()) {
+            OutcomeDuty::None | OutcomeDuty::HeldElsewhere => {}
+            OutcomeDuty::Publish => {
+                self.publish_held(record, writer).await?;
+            }
+            OutcomeDuty::ClaimAndPublish => {
+                self.claim_and_publish(&record.session_id, writer).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Publishes `record`'s outcome under the lease `writer` holds. On a

@@ -64,7 +64,7 @@ pub async fn sweep(
     for _ in 0..MAX_PAGES {
         let page = publisher
             .store()
-            .unpublished(cutoff, page_size.max(1), start)
+            .unpublished(cutoff, page_size, start)
             .await?;
         for session in &page.sessions {
             let writer = WriteToken::random();

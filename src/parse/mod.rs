@@ -84,6 +84,35 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, ParseError> {
         return Ok(Delivery::Ignored { event });
     }
     let payload = envelope.payload.ok_or(ParseError::MissingPayload)??;
+    let session = session_event(event, envelope.timestamp, payload, envelope.organization_id)?;
+    Ok(Delivery::Session(session))
+}
+
+/// The `event` of what reconciliation read from Gu1's API: the item and the
+/// outcome message say so.
+pub const RECONCILED_EVENT: &str = "reconcile";
+
+/// Parses a session as Gu1's API returns it (`GET
+/// /api/kyc/biometric/sessions/{id}`: the very object a webhook carries as
+/// its `payload`), through the same checks as a delivery. The event is
+/// [`RECONCILED_EVENT`], its timestamp the session's `updatedAt`.
+pub fn parse_api_session(body: &[u8]) -> Result<SessionEvent, ParseError> {
+    let body = std::str::from_utf8(body)
+        .map_err(|_| ParseError::InvalidPayload("body is not UTF-8".into()))?;
+    let raw: &RawValue = serde_json::from_str(body.trim_ascii())
+        .map_err(|e| ParseError::InvalidPayload(short(&e)))?;
+    let payload: Payload<'_> = object(raw, "the session")?;
+    let updated_at = payload.updated_at.clone();
+    session_event(RECONCILED_EVENT.into(), updated_at, payload, None)
+}
+
+/// The checked event from a biometric session object, wherever it came from.
+fn session_event(
+    event: String,
+    timestamp: Option<String>,
+    payload: Payload<'_>,
+    envelope_organization: Option<String>,
+) -> Result<SessionEvent, ParseError> {
     let session_id = SessionId::parse(&payload.id.ok_or(ParseError::MissingSessionId)?)
         .map_err(|_| ParseError::InvalidSessionId)?;
     let status = payload.status.ok_or(ParseError::MissingStatus)?;
@@ -93,21 +122,21 @@ pub fn parse_delivery(body: &[u8]) -> Result<Delivery, ParseError> {
         Some(raw) => object(raw, "payload.entity")?,
         None => Entity::default(),
     };
-    Ok(Delivery::Session(SessionEvent {
+    Ok(SessionEvent {
         event,
-        timestamp: envelope.timestamp,
+        timestamp,
         session_id,
         status,
         fields: SessionFields {
             entity_id: payload.entity_id.or(entity.id),
-            organization_id: payload.organization_id.or(envelope.organization_id),
+            organization_id: payload.organization_id.or(envelope_organization),
             external_id: entity.external_id,
             rejection_code: payload.rejection_code,
             rejection_message: payload.rejection_message,
             completed_at: payload.completed_at,
             decision,
         },
-    }))
+    })
 }
 
 #[derive(Deserialize)]
@@ -140,6 +169,7 @@ struct Payload<'a> {
     rejection_code: Option<String>,
     rejection_message: Option<String>,
     completed_at: Option<String>,
+    updated_at: Option<String>,
     decision: Option<Box<RawValue>>,
     #[serde(borrow)]
     entity: Option<&'a RawValue>,
@@ -200,6 +230,42 @@ mod tests {
         assert_eq!(e.fields.organization_id.as_deref(), Some("org-env"));
         assert_eq!(e.fields.entity_id.as_deref(), Some("ent-9"));
         assert_eq!(e.timestamp, None);
+    }
+
+    /// Gu1's API returns the session object a webhook carries as its
+    /// `payload`: both parse to the same session, id, status and fields.
+    #[test]
+    fn an_api_session_and_a_webhook_payload_are_the_same_event() {
+        let payload = r#"{"id":"bio-1","entityId":"ent-1","organizationId":"org-1",
+            "status":"rejected","mode":"hosted","hostedSessionId":"h-1",
+            "rejectionCode":"FACE_MATCH_SCORE_LOW","rejectionMessage":"low",
+            "createdAt":"2026-06-11T14:00:00.000Z","updatedAt":"2026-06-11T14:10:00.000Z",
+            "completedAt":"2026-06-11T14:10:00.000Z","decision":{"face_match":{"score":41}},
+            "entity":{"id":"ent-1","externalId":"customer-123","name":"Jane Doe"}}"#;
+        let webhook = session(&format!(
+            r#"{{"event":"biometric.session_rejected","timestamp":"2026-06-11T14:10:01Z","payload":{payload}}}"#
+        ));
+        let api = parse_api_session(payload.as_bytes()).expect("a session");
+        assert_eq!(api.session_id, webhook.session_id);
+        assert_eq!(api.status, webhook.status);
+        assert_eq!(api.fields, webhook.fields);
+        assert_eq!(api.event, RECONCILED_EVENT);
+        assert_eq!(api.timestamp.as_deref(), Some("2026-06-11T14:10:00.000Z"));
+
+        // The same refusals as a delivery's payload.
+        for (body, error) in [
+            (
+                r#"{"id":"bio-1","status":"done"}"#,
+                ParseError::UnknownStatus,
+            ),
+            (r#"{"status":"approved"}"#, ParseError::MissingSessionId),
+            (
+                r#"[{"id":"bio-1","status":"approved"}]"#,
+                ParseError::InvalidPayload("the session is not a JSON object".into()),
+            ),
+        ] {
+            assert_eq!(parse_api_session(body.as_bytes()), Err(error), "{body}");
+        }
     }
 
     #[test]

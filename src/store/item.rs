@@ -4,8 +4,8 @@
 
 use super::update::{Update, n, s};
 use super::{
-    APPLIED_BY_ATTR, Item, KEY, LEASE_HOLDER_ATTR, LEASE_UNTIL_ATTR, PENDING, PENDING_ATTR,
-    TERMINAL_AT_ATTR,
+    ACTIVE, ACTIVE_ATTR, APPLIED_BY_ATTR, CHECKED_AT_ATTR, Item, KEY, LEASE_HOLDER_ATTR,
+    LEASE_UNTIL_ATTR, PENDING, PENDING_ATTR, TERMINAL_AT_ATTR,
 };
 use crate::clock::rfc3339;
 use crate::session::{
@@ -58,7 +58,13 @@ pub fn apply_update(
             .set(PENDING_ATTR, s(PENDING))
             .set(TERMINAL_AT_ATTR, n(now_ms))
             .set(LEASE_UNTIL_ATTR, n(lease_until_ms))
-            .set(LEASE_HOLDER_ATTR, s(writer.as_str()));
+            .set(LEASE_HOLDER_ATTR, s(writer.as_str()))
+            .remove(ACTIVE_ATTR)
+            .remove(CHECKED_AT_ATTR);
+    } else {
+        update
+            .set(ACTIVE_ATTR, s(ACTIVE))
+            .set(CHECKED_AT_ATTR, n(now_ms));
     }
     update.name("#sessionId", KEY);
     update
@@ -154,6 +160,15 @@ mod tests {
         ] {
             assert!(!expression.contains(absent), "{absent} in {expression}");
         }
+        // Active: in the stale-sessions index, as of this write.
+        assert_eq!(
+            value(&update, ":activeSession"),
+            &AttributeValue::S(ACTIVE.into())
+        );
+        assert_eq!(
+            value(&update, ":lastCheckedAt"),
+            &AttributeValue::N("1000".into())
+        );
         assert_eq!(
             value(&update, ":statusRank"),
             &AttributeValue::N("1".into())
@@ -187,6 +202,14 @@ mod tests {
         ] {
             assert_eq!(value(&update, placeholder), &expected, "{placeholder}");
         }
+        // Out of the stale-sessions index: nothing left to reconcile.
+        assert!(
+            update
+                .expression()
+                .ends_with("REMOVE #activeSession, #lastCheckedAt"),
+            "{}",
+            update.expression()
+        );
     }
 
     /// What the apply write sets is what the reader reads back: the two

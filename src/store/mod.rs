@@ -49,6 +49,18 @@ pub const PENDING_ATTR: &str = "pendingOutcome";
 pub const TERMINAL_AT_ATTR: &str = "terminalAt";
 /// The one value of `pendingOutcome`.
 pub const PENDING: &str = "PENDING";
+/// Sparse global secondary index over active (pending or in progress)
+/// sessions, for reconciliation: partition key `activeSession` (always
+/// [`ACTIVE`]), sort key `lastCheckedAt`.
+pub const STALE_INDEX: &str = "StaleSessions";
+/// Index partition key: present (always [`ACTIVE`]) only while the session
+/// is not terminal.
+pub const ACTIVE_ATTR: &str = "activeSession";
+/// Index sort key: epoch milliseconds when the session last moved, or when
+/// reconciliation last found it unchanged.
+pub const CHECKED_AT_ATTR: &str = "lastCheckedAt";
+/// The one value of `activeSession`.
+pub const ACTIVE: &str = "ACTIVE";
 /// Epoch milliseconds until which the lease holder may send the outcome.
 pub const LEASE_UNTIL_ATTR: &str = "publishLeaseUntil";
 /// The [`WriteToken`] of the lease holder.
@@ -91,9 +103,9 @@ pub struct Written {
     pub record: SessionRecord,
 }
 
-/// A page of the unpublished-outcomes index.
+/// A page of one of the sparse indexes.
 #[derive(Debug, Default)]
-pub struct UnpublishedPage {
+pub struct Page {
     pub sessions: Vec<SessionId>,
     /// Where the next page starts; `None` on the last page.
     pub next: Option<Item>,
@@ -278,29 +290,70 @@ impl SessionStore {
         cutoff_ms: u64,
         page_size: i32,
         start: Option<Item>,
-    ) -> Result<UnpublishedPage, StoreError> {
+    ) -> Result<Page, StoreError> {
+        let index = (UNPUBLISHED_INDEX, PENDING_ATTR, PENDING, TERMINAL_AT_ATTR);
+        self.index_page(index, cutoff_ms, page_size, start).await
+    }
+
+    /// One page of active (pending or in progress) sessions that nothing has
+    /// moved or checked since `cutoff_ms`, least recently first, from the
+    /// sparse index [`STALE_INDEX`].
+    pub async fn stale(
+        &self,
+        cutoff_ms: u64,
+        page_size: i32,
+        start: Option<Item>,
+    ) -> Result<Page, StoreError> {
+        let index = (STALE_INDEX, ACTIVE_ATTR, ACTIVE, CHECKED_AT_ATTR);
+        self.index_page(index, cutoff_ms, page_size, start).await
+    }
+
+    /// Notes that reconciliation found an active session unchanged at
+    /// `now_ms`, so that it goes to the back of the stale queue. Nothing if
+    /// the session has meanwhile become terminal.
+    pub async fn mark_checked(&self, session: &SessionId, now_ms: u64) -> Result<(), StoreError> {
+        let mut update = Update::default();
+        let result = update
+            .set(CHECKED_AT_ATTR, n(now_ms))
+            .name("#activeSession", ACTIVE_ATTR)
+            .request(&self.client, &self.table, session)
+            .condition_expression("attribute_exists(#activeSession)")
+            .send()
+            .await;
+        conditional("UpdateItem (mark checked)", result).map(drop)
+    }
+
+    /// One page of a sparse index `(name, partition key, its one value, sort
+    /// key)`: the sessions whose sort key is at most `cutoff_ms`.
+    async fn index_page(
+        &self,
+        (index, partition, value, sort): (&str, &str, &str, &str),
+        cutoff_ms: u64,
+        page_size: i32,
+        start: Option<Item>,
+    ) -> Result<Page, StoreError> {
         let output = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name(UNPUBLISHED_INDEX)
-            .key_condition_expression("#p = :pending AND #t <= :cutoff")
-            .expression_attribute_names("#p", PENDING_ATTR)
-            .expression_attribute_names("#t", TERMINAL_AT_ATTR)
-            .expression_attribute_values(":pending", s(PENDING))
+            .index_name(index)
+            .key_condition_expression("#p = :p AND #s <= :cutoff")
+            .expression_attribute_names("#p", partition)
+            .expression_attribute_names("#s", sort)
+            .expression_attribute_values(":p", s(value))
             .expression_attribute_values(":cutoff", n(cutoff_ms))
-            .limit(page_size)
+            .limit(page_size.max(1))
             .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(|e| StoreError::new("Query (unpublished)", e))?;
+            .map_err(|e| StoreError::new("Query", e))?;
         let sessions = output
             .items()
             .iter()
             .filter_map(|item| item.get(KEY)?.as_s().ok())
             .filter_map(|id| SessionId::parse(id).ok())
             .collect();
-        Ok(UnpublishedPage {
+        Ok(Page {
             sessions,
             next: output.last_evaluated_key,
         })
