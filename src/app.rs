@@ -4,9 +4,13 @@
 //! tests serve is what Lambda runs; each command gets only what it uses (the
 //! sweeper never reads the webhook secret).
 
-use crate::config::{Clients, ReceiverConfig, Storage, SweepConfig};
+use crate::config::{
+    ApiKeySource, Clients, ReceiverConfig, ReconcileConfig, Storage, SweepConfig, tls_config,
+};
 use crate::delivery::Receiver;
+use crate::gu1_api::{ApiKey, Gu1Api};
 use crate::publish::{OutcomeQueue, Publisher};
+use crate::reconcile::Reconciler;
 use crate::secrets::{Keyring, SecretsError};
 use crate::store::SessionStore;
 use crate::sweep::Sweeper;
@@ -38,3 +42,32 @@ fn publisher(storage: &Storage, clients: &Clients) -> Publisher {
         storage.publish_lease,
     )
 }
+
+/// Reconciliation: Gu1's API key (read from Secrets Manager now, if that is
+/// where it is), the API client over the shared TLS configuration, and the
+/// publisher.
+pub async fn reconciler(
+    config: &ReconcileConfig,
+    clients: &Clients,
+) -> Result<Reconciler, BoxError> {
+    let api_key = match &config.api_key {
+        ApiKeySource::Key(key) => key.clone(),
+        ApiKeySource::SecretsManager { secret_id } => {
+            ApiKey::new(crate::secrets::fetch(&clients.secrets, secret_id).await?)
+        }
+    };
+    let api = Gu1Api::new(
+        &config.api_url,
+        api_key,
+        &config.organization_id,
+        tls_config()?,
+    );
+    Ok(Reconciler::new(
+        publisher(&config.storage, clients),
+        api,
+        config.stale_after,
+        config.max_sessions,
+    ))
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;

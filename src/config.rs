@@ -5,6 +5,7 @@
 //! at start rather than let it accept deliveries it cannot check or keep. The
 //! AWS clients of every command are built once, here ([`Clients`]).
 
+use crate::gu1_api::ApiKey;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{
     BehaviorVersion, Credentials, Region, SharedCredentialsProvider, SharedHttpClient,
@@ -33,9 +34,23 @@ pub const HANDLER_VAR: &str = "_HANDLER";
 pub const SWEEP_HANDLER: &str = "sweep";
 /// The Lambda `Handler` of the receiver (what `provided` runtimes name it).
 pub const RECEIVER_HANDLER: &str = "bootstrap";
+/// The Lambda `Handler` that runs reconciliation.
+pub const RECONCILE_HANDLER: &str = "reconcile";
+/// Gu1's API base URL (reconciliation only).
+pub const API_URL_VAR: &str = "GU1_API_URL";
+/// Gu1's API key, for local runs.
+pub const API_KEY_VAR: &str = "GU1_API_KEY";
+/// A Secrets Manager secret holding Gu1's API key: how the stack provides it.
+pub const API_KEY_ARN_VAR: &str = "GU1_API_KEY_ARN";
+/// The Gu1 organization whose sessions are read (`X-Organization-ID`).
+pub const ORGANIZATION_VAR: &str = "GU1_ORGANIZATION_ID";
+/// How long nothing must have moved a session before reconciliation reads it.
+pub const STALE_AFTER_VAR: &str = "RECONCILE_STALE_AFTER_SECONDS";
+/// At most this many sessions are read from Gu1 per run.
+pub const MAX_SESSIONS_VAR: &str = "RECONCILE_MAX_SESSIONS";
 
 /// Every environment variable the binary reads (besides the standard AWS ones).
-pub const ALL_VARS: [&str; 7] = [
+pub const ALL_VARS: [&str; 13] = [
     SECRETS_VAR,
     SECRETS_ARN_VAR,
     TABLE_VAR,
@@ -43,6 +58,12 @@ pub const ALL_VARS: [&str; 7] = [
     SWEEP_GRACE_VAR,
     SWEEP_PAGE_SIZE_VAR,
     HANDLER_VAR,
+    API_URL_VAR,
+    API_KEY_VAR,
+    API_KEY_ARN_VAR,
+    ORGANIZATION_VAR,
+    STALE_AFTER_VAR,
+    MAX_SESSIONS_VAR,
 ];
 
 /// Connecting to DynamoDB or SQS gives up after this long.
@@ -67,6 +88,12 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("no webhook secret configured: set {SECRETS_VAR} or {SECRETS_ARN_VAR}")]
     NoSecrets,
+    #[error(
+        "reconciliation needs Gu1's API key: set {API_KEY_VAR} or {API_KEY_ARN_VAR} (and {ORGANIZATION_VAR})"
+    )]
+    NoApiKey,
+    #[error("the TLS configuration could not be built: {0}")]
+    Tls(String),
     #[error("{0} must be {1}")]
     Invalid(&'static str, &'static str),
 }
@@ -184,11 +211,75 @@ pub fn parse_page_size(value: &str) -> Option<i32> {
     value.trim().parse().ok().filter(|n| (1..=1000).contains(n))
 }
 
+/// Where Gu1's API key comes from.
+#[derive(Debug, Clone)]
+pub enum ApiKeySource {
+    /// The key itself (`GU1_API_KEY`).
+    Key(ApiKey),
+    /// A Secrets Manager secret holding it (`GU1_API_KEY_ARN`).
+    SecretsManager { secret_id: String },
+}
+
+/// What reconciliation needs besides the SDK clients: no webhook secret.
+#[derive(Debug, Clone)]
+pub struct ReconcileConfig {
+    pub storage: Storage,
+    pub api_url: String,
+    pub api_key: ApiKeySource,
+    pub organization_id: String,
+    /// Sessions nothing has moved (or checked) for this long are read.
+    pub stale_after: Duration,
+    /// At most this many sessions are read per run.
+    pub max_sessions: usize,
+}
+
+/// Default [`ReconcileConfig::api_url`].
+pub const DEFAULT_API_URL: &str = "https://api.gu1.ai";
+/// Default [`ReconcileConfig::stale_after`]: a hosted session normally ends
+/// within minutes, and Gu1's own deliveries get the first half hour.
+pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(30 * 60);
+/// Default [`ReconcileConfig::max_sessions`].
+pub const DEFAULT_MAX_SESSIONS: usize = 200;
+
+impl ReconcileConfig {
+    /// Without an API key (or organization id) reconciliation refuses to
+    /// start; the receiver and the sweeper never read these.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let api_key = match (var(API_KEY_VAR), var(API_KEY_ARN_VAR)) {
+            (Some(key), _) => ApiKeySource::Key(ApiKey::new(key)),
+            (None, Some(secret_id)) => ApiKeySource::SecretsManager { secret_id },
+            (None, None) => return Err(ConfigError::NoApiKey),
+        };
+        let stale_after = match var(STALE_AFTER_VAR) {
+            Some(v) => parse_grace(&v).ok_or(ConfigError::Invalid(STALE_AFTER_VAR, GRACE_RULE))?,
+            None => DEFAULT_STALE_AFTER,
+        };
+        let max_sessions = match var(MAX_SESSIONS_VAR) {
+            Some(v) => v
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or(ConfigError::Invalid(MAX_SESSIONS_VAR, "a positive number"))?,
+            None => DEFAULT_MAX_SESSIONS,
+        };
+        Ok(Self {
+            storage: Storage::from_env()?,
+            api_url: var(API_URL_VAR).unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
+            api_key,
+            organization_id: required(ORGANIZATION_VAR)?,
+            stale_after,
+            max_sessions,
+        })
+    }
+}
+
 /// What Lambda runs this binary as, from the function's `Handler`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LambdaRole {
     Receiver,
     Sweeper,
+    Reconciler,
 }
 
 impl LambdaRole {
@@ -199,7 +290,11 @@ impl LambdaRole {
         match var(HANDLER_VAR).as_deref() {
             None | Some(RECEIVER_HANDLER) => Ok(Self::Receiver),
             Some(SWEEP_HANDLER) => Ok(Self::Sweeper),
-            Some(_) => Err(ConfigError::Invalid(HANDLER_VAR, "bootstrap or sweep")),
+            Some(RECONCILE_HANDLER) => Ok(Self::Reconciler),
+            Some(_) => Err(ConfigError::Invalid(
+                HANDLER_VAR,
+                "bootstrap, sweep or reconcile",
+            )),
         }
     }
 }
@@ -303,6 +398,19 @@ impl Clients {
             ),
         }
     }
+}
+
+/// The TLS configuration of the HTTPS calls to Gu1's API: rustls with ring,
+/// trusting what the AWS calls trust (the system's CA certificates).
+pub fn tls_config() -> Result<rustls::ClientConfig, ConfigError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConfigError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// The standard retry mode (3 attempts, exponential backoff) without its

@@ -166,7 +166,7 @@ impl DeliveryLog {
             Err(rejection) => (
                 rejection.result(),
                 rejection.status_code().as_u16(),
-                Some(rejection_detail(rejection)),
+                Some(crate::error_chain(rejection)),
             ),
         };
         crate::metrics::delivery(result);
@@ -185,16 +185,4 @@ impl DeliveryLog {
             "delivery"
         );
     }
-}
-
-/// The rejection and its cause (an SDK error's context included).
-fn rejection_detail(rejection: &Rejection) -> String {
-    let mut detail = rejection.to_string();
-    let mut source = std::error::Error::source(rejection);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    detail
 }

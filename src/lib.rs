@@ -31,11 +31,13 @@ pub mod decide;
 pub mod delivery;
 #[cfg(feature = "test-faults")]
 pub mod faults;
+pub mod gu1_api;
 #[cfg(any(test, feature = "test-util"))]
 pub mod local;
 pub mod metrics;
 pub mod parse;
 pub mod publish;
+pub mod reconcile;
 pub mod respond;
 pub mod secrets;
 pub mod serve;
@@ -45,3 +47,16 @@ pub mod sweep;
 pub mod verify;
 
 pub use delivery::Receiver;
+
+/// An error and its causes on one line (an SDK error's context included),
+/// for logs and reports.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

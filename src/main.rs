@@ -5,19 +5,24 @@
 //!   `sweep` (Lambda passes it in `_HANDLER`).
 //! - `gu1-webhook serve [--listen ADDR]`: the same receiver over local HTTP.
 //! - `gu1-webhook sweep [--grace-seconds N] [--page-size N]`: one sweep.
+//! - `gu1-webhook reconcile [--stale-after N] [--session ID]...`: one
+//!   reconciliation run against Gu1's API (in Lambda: handler `reconcile`).
 
 use gu1_webhook::config::{
-    self, Clients, GRACE_RULE, LambdaRole, PAGE_SIZE_RULE, ReceiverConfig, SweepConfig,
-    sdk_config_from_env,
+    self, Clients, GRACE_RULE, LambdaRole, PAGE_SIZE_RULE, ReceiverConfig, ReconcileConfig,
+    SweepConfig, sdk_config_from_env,
 };
+use gu1_webhook::reconcile::ReconcileReport;
+use gu1_webhook::session::SessionId;
 use gu1_webhook::{app, serve};
 use lambda_runtime::{LambdaEvent, service_fn};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-const USAGE: &str =
-    "usage: gu1-webhook [serve [--listen ADDR] | sweep [--grace-seconds N] [--page-size N]]";
+const USAGE: &str = "usage: gu1-webhook [serve [--listen ADDR] \
+     | sweep [--grace-seconds N] [--page-size N] \
+     | reconcile [--stale-after N] [--session ID]...]";
 
 enum Command {
     /// In Lambda: the receiver or the sweeper, as the function's handler says.
@@ -29,6 +34,11 @@ enum Command {
     Sweep {
         grace: Option<Duration>,
         page_size: Option<i32>,
+    },
+    /// One reconciliation run: these sessions, or the stale ones.
+    Reconcile {
+        stale_after: Option<Duration>,
+        sessions: Vec<SessionId>,
     },
 }
 
@@ -72,6 +82,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
         Command::Lambda => match LambdaRole::from_env()? {
             LambdaRole::Receiver => lambda_receiver().await,
             LambdaRole::Sweeper => lambda_sweeper().await,
+            LambdaRole::Reconciler => lambda_reconciler().await,
         },
         Command::Serve { listen } => {
             let config = ReceiverConfig::from_env()?;
@@ -96,7 +107,32 @@ async fn run(command: Command) -> Result<(), BoxError> {
             }
             Ok(())
         }
+        Command::Reconcile {
+            stale_after,
+            sessions,
+        } => {
+            let mut config = ReconcileConfig::from_env()?;
+            config.stale_after = stale_after.unwrap_or(config.stale_after);
+            let clients = Clients::new(&sdk_config_from_env()?);
+            let reconciler = app::reconciler(&config, &clients).await?;
+            let mut report = ReconcileReport::default();
+            let run = reconciler.run(&sessions, &mut report).await;
+            println!("{}", serde_json::to_string(&report)?);
+            reconciled(run, &report)
+        }
     }
+}
+
+/// A run's verdict: an error when it stopped early or any check failed.
+fn reconciled(
+    run: Result<(), gu1_webhook::reconcile::ReconcileError>,
+    report: &ReconcileReport,
+) -> Result<(), BoxError> {
+    run?;
+    if report.failed > 0 {
+        return Err(format!("{} sessions could not be reconciled", report.failed).into());
+    }
+    Ok(())
 }
 
 async fn lambda_receiver() -> Result<(), BoxError> {
@@ -121,13 +157,39 @@ async fn lambda_sweeper() -> Result<(), BoxError> {
     .await
 }
 
+/// Scheduled runs take the stale sessions; `{"sessions": ["ID", ...]}` (an
+/// `aws lambda invoke` by hand) takes those.
+async fn lambda_reconciler() -> Result<(), BoxError> {
+    let config = ReconcileConfig::from_env()?;
+    let clients = Arc::new(Clients::new(&sdk_config_from_env()?));
+    let config = Arc::new(config);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let (config, clients) = (Arc::clone(&config), Arc::clone(&clients));
+        async move {
+            let sessions: Vec<SessionId> = event.payload["sessions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|id| SessionId::parse(id.as_str().unwrap_or_default()))
+                .collect::<Result<_, _>>()?;
+            // The API key is read for each run, so a rotated key is used at once.
+            let reconciler = app::reconciler(&config, &clients).await?;
+            let mut report = ReconcileReport::default();
+            let run = reconciler.run(&sessions, &mut report).await;
+            reconciled(run, &report).map(|()| report)
+        }
+    }))
+    .await
+}
+
 fn parse_args(args: Vec<String>) -> Result<Command, String> {
     let mut args = args.into_iter();
     let Some(command) = args.next() else {
         return Ok(Command::Lambda);
     };
     let mut listen = String::from("127.0.0.1:3000");
-    let (mut grace, mut page_size) = (None, None);
+    let (mut grace, mut page_size, mut stale_after) = (None, None, None);
+    let mut sessions = Vec::new();
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         match (command.as_str(), flag.as_str()) {
@@ -144,12 +206,24 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
                         .ok_or(format!("--page-size takes {PAGE_SIZE_RULE}"))?,
                 )
             }
+            ("reconcile", "--stale-after") => {
+                stale_after = Some(
+                    config::parse_grace(&value)
+                        .ok_or(format!("--stale-after takes {GRACE_RULE}"))?,
+                )
+            }
+            ("reconcile", "--session") => sessions
+                .push(SessionId::parse(&value).map_err(|e| format!("--session {value:?}: {e}"))?),
             _ => return Err(format!("unknown option {flag} for {command}")),
         }
     }
     match command.as_str() {
         "serve" => Ok(Command::Serve { listen }),
         "sweep" => Ok(Command::Sweep { grace, page_size }),
+        "reconcile" => Ok(Command::Reconcile {
+            stale_after,
+            sessions,
+        }),
         other => Err(format!("unknown command {other}")),
     }
 }

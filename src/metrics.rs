@@ -18,6 +18,8 @@ pub const OUTCOMES_PUBLISHED: &str = "OutcomesPublished";
 pub const PUBLISH_FAILURES: &str = "PublishFailures";
 /// Outcomes the sweeper found unpublished past the grace period.
 pub const UNPUBLISHED_OUTCOMES: &str = "UnpublishedOutcomes";
+/// Sessions reconciliation read from Gu1's API, by `Result`.
+pub const RECONCILED: &str = "Reconciled";
 
 /// Deliveries by `Result` (`applied`, `duplicate`, `stale`, `conflict`,
 /// `ignored`, `rejected_signature`, `bad_request`, `failed`, ...).
@@ -33,6 +35,12 @@ pub fn outcome_published(status: &str) {
 /// Sends to SQS that failed (the outcome stays pending).
 pub fn publish_failed(status: &str) {
     emit(PUBLISH_FAILURES, "Status", status);
+}
+
+/// Sessions reconciliation read, by `Result` (`applied`, `unchanged`,
+/// `not_found`, `failed`).
+pub fn reconciled(result: &str) {
+    emit(RECONCILED, "Result", result);
 }
 
 /// Outcomes the sweeper found still unpublished past the grace period.

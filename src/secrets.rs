@@ -191,7 +191,9 @@ impl Keyring {
     }
 }
 
-async fn fetch(
+/// The string value of a Secrets Manager secret (the webhook secrets here,
+/// Gu1's API key for reconciliation).
+pub async fn fetch(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
 ) -> Result<String, SecretsError> {
