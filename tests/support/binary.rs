@@ -1,6 +1,7 @@
 //! The real `gu1-webhook` binary, run as a user runs it: configured by
 //! environment variables only, `serve` on a free loopback port, `sweep` once.
 
+use super::proxy::Proxy;
 use super::{Answer, SECOND_SECRET, SECRET, Stack, Value, WebhookClient, free_port};
 use gu1_webhook::local::ApiEvent;
 use std::process::{Child, Command, Stdio};
@@ -156,5 +157,31 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.process.kill().ok();
         self.process.wait().ok();
+    }
+}
+
+/// The binary serving a fresh stack (standard queue: every copy of a message
+/// shows) with AWS behind a fault-injecting [`Proxy`] in front of moto.
+pub struct Proxied {
+    pub stack: Stack,
+    pub proxy: Proxy,
+    pub server: Server,
+    /// The same environment pointed straight at moto: for `sweep`.
+    pub direct: Env,
+}
+
+impl Proxied {
+    pub async fn start() -> Proxied {
+        let moto = super::moto();
+        let stack = Stack::create(&super::sdk(&moto.endpoint), false).await;
+        let proxy = Proxy::start(&moto.endpoint).await;
+        let server = Server::start(&Env::for_tests(&stack, &proxy.endpoint), Stdio::null()).await;
+        let direct = Env::for_tests(&stack, &moto.endpoint);
+        Proxied {
+            stack,
+            proxy,
+            server,
+            direct,
+        }
     }
 }

@@ -64,6 +64,8 @@ pub struct Rule {
     service: Service,
     operation: Option<String>,
     fault: Fault,
+    /// Matching requests let through before the fault starts.
+    skip: usize,
     /// `None`: every matching request.
     left: Option<usize>,
 }
@@ -76,6 +78,7 @@ impl Rule {
             service,
             operation: None,
             fault,
+            skip: 0,
             left: None,
         }
     }
@@ -83,6 +86,12 @@ impl Rule {
     /// Only this operation, e.g. `"UpdateItem"`.
     pub fn only(mut self, operation: &str) -> Self {
         self.operation = Some(operation.to_owned());
+        self
+    }
+
+    /// Lets the next `n` matching requests through first.
+    pub fn after(mut self, n: usize) -> Self {
+        self.skip = n;
         self
     }
 
@@ -230,9 +239,13 @@ async fn handle(
                 && r.operation.as_ref().is_none_or(|o| *o == operation)
                 && r.left != Some(0)
         });
-        let fault = rule.map(|rule| {
+        let fault = rule.and_then(|rule| {
+            if rule.skip > 0 {
+                rule.skip -= 1;
+                return None;
+            }
             rule.left = rule.left.map(|n| n - 1);
-            rule.fault
+            Some(rule.fault)
         });
         state.seen.push(Seen {
             service,
