@@ -58,6 +58,13 @@ pub enum Rejection {
     MethodNotAllowed,
     #[error("body is larger than 256 KiB")]
     TooLarge,
+    /// `serve` only: the body broke off or its framing is invalid (e.g. a
+    /// malformed chunked encoding).
+    #[error("body could not be read: malformed or cut short")]
+    UnreadableBody,
+    /// `serve` only: the body did not arrive in time.
+    #[error("body not received within {} s", crate::serve::BODY_READ_TIMEOUT.as_secs())]
+    BodyTimeout,
     #[error(transparent)]
     Signature(#[from] SignatureError),
     #[error(transparent)]
@@ -76,6 +83,8 @@ impl Rejection {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnreadableBody => StatusCode::BAD_REQUEST,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Signature(_) => StatusCode::UNAUTHORIZED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Store(_) | Self::Publish(_) | Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
@@ -88,6 +97,8 @@ impl Rejection {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::TooLarge => "payload_too_large",
+            Self::UnreadableBody => "bad_request",
+            Self::BodyTimeout => "request_timeout",
             Self::Signature(_) => "rejected_signature",
             Self::BadRequest(_) => "bad_request",
             Self::Store(_) | Self::Publish(_) | Self::Timeout => "failed",
@@ -166,6 +177,8 @@ mod tests {
             (Rejection::NotFound, 404),
             (Rejection::MethodNotAllowed, 405),
             (Rejection::TooLarge, 413),
+            (Rejection::UnreadableBody, 400),
+            (Rejection::BodyTimeout, 408),
             (Rejection::Signature(SignatureError::Mismatch), 401),
             (Rejection::BadRequest(ParseError::MissingEvent), 400),
             (Rejection::Timeout, 503),

@@ -9,61 +9,22 @@ use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
 use aws_types::SdkConfig;
 use gu1_webhook::local::ApiEvent;
-use http_body_util::BodyExt;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use support::binary::{Env, Server};
 use support::*;
 
 const LOCAL_SECRET: &str = "gu1-local-demo-secret";
 const OTHER_SECRET: &str = "second-secret-for-the-log-test";
 
-struct Env {
-    vars: Vec<(&'static str, String)>,
-}
-
-impl Env {
-    fn var(&self, name: &str) -> &str {
-        let (_, value) = self.vars.iter().find(|(k, _)| *k == name).unwrap();
-        value
-    }
-}
-
-/// A fresh table and queue at `endpoint` (reached with `config`), and the
-/// binary's environment for them.
+/// A fresh table and FIFO queue at `endpoint` (reached with `config`), and
+/// the binary's environment for them.
 async fn environment(endpoint: &str, config: &SdkConfig) -> Env {
-    let table = unique("binary-sessions");
-    gu1_webhook::local::create_table(&aws_sdk_dynamodb::Client::new(config), &table)
-        .await
-        .expect("table");
-    let queue = gu1_webhook::local::create_queue(
-        &aws_sdk_sqs::Client::new(config),
-        &format!("{}.fifo", unique("binary-outcomes")),
-    )
-    .await
-    .expect("queue");
-    Env {
-        vars: vec![
-            ("AWS_ENDPOINT_URL", endpoint.to_owned()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ACCESS_KEY_ID", "test".into()),
-            ("AWS_SECRET_ACCESS_KEY", "test".into()),
-            (
-                "GU1_WEBHOOK_SECRETS",
-                format!("{LOCAL_SECRET},{OTHER_SECRET}"),
-            ),
-            ("SESSIONS_TABLE", table),
-            ("OUTCOMES_QUEUE_URL", queue),
-            ("RUST_LOG", "info".into()),
-        ],
-    }
+    let stack = Stack::create(config, true).await;
+    Env::new(&stack, endpoint, &format!("{LOCAL_SECRET},{OTHER_SECRET}"))
 }
 
 fn binary(env: &Env) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_gu1-webhook"));
-    command
-        .env_clear()
-        .envs(env.vars.iter().map(|(k, v)| (*k, v)));
-    command
+    env.command()
 }
 
 fn events_dir() -> std::path::PathBuf {
@@ -83,66 +44,6 @@ fn events() -> Vec<ApiEvent> {
         .collect()
 }
 
-/// `gu1-webhook serve` on a free loopback port, stopped when dropped.
-struct Server {
-    process: std::process::Child,
-    url: String,
-    http: hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
-        http_body_util::Full<bytes::Bytes>,
-    >,
-}
-
-impl Server {
-    async fn start(env: &Env, stderr: Stdio) -> Server {
-        let port = free_port();
-        let process = binary(env)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .expect("start gu1-webhook serve");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Server {
-            process,
-            url: format!("http://127.0.0.1:{port}/webhooks/gu1"),
-            http: hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http(),
-        }
-    }
-
-    /// Sends one committed event as Gu1 would; the answer's status and body.
-    async fn send(&self, event: &ApiEvent) -> (u16, Value) {
-        let mut request = hyper::Request::post(&self.url);
-        for (name, value) in &event.headers {
-            request = request.header(name, value);
-        }
-        let response = self
-            .http
-            .request(request.body(event.body.clone().into()).unwrap())
-            .await
-            .expect("answer");
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&body).expect("a JSON answer"),
-        )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.process.kill().ok();
-        self.process.wait().ok();
-    }
-}
-
 #[tokio::test]
 async fn serve_and_sweep_log_one_clean_line_per_delivery() {
     let endpoint = &moto().endpoint;
@@ -153,7 +54,7 @@ async fn serve_and_sweep_log_one_clean_line_per_delivery() {
     let events = events();
     let mut codes = Vec::new();
     for event in &events {
-        codes.push(server.send(event).await.0);
+        codes.push(server.send(event).await.status);
     }
     drop(server);
     assert_eq!(codes, [200, 200, 200, 200, 200, 200, 200, 401, 200]);
@@ -240,8 +141,8 @@ async fn serve_reaches_dynamodb_and_sqs_over_tls() {
 
     let server = Server::start(&env, Stdio::null()).await;
     let approved = ApiEvent::read(&events_dir().join("03-session-approved.json")).unwrap();
-    let (status, answer) = server.send(&approved).await;
-    assert_eq!((status, &answer["result"]), (200, &json!("applied")));
+    let answer = server.send(&approved).await;
+    assert_eq!((answer.status, answer.result()), (200, "applied"));
 
     let messages = aws_sdk_sqs::Client::new(&config)
         .receive_message()

@@ -4,6 +4,9 @@
 //! SDK clients.
 #![allow(dead_code)]
 
+pub mod binary;
+pub mod proxy;
+
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_types::SdkConfig;
@@ -233,19 +236,34 @@ pub async fn hang() -> Hang {
     Hang { endpoint, task }
 }
 
-/// One receiver on its own port, with its own table and queue.
-pub struct TestApp {
-    pub url: String,
+/// A fresh table and queue on moto, and clients that always reach moto, for
+/// a test's own checks (whatever the receiver under test is pointed at).
+#[derive(Clone)]
+pub struct Stack {
     pub table: String,
     pub queue_url: String,
-    /// Clients that always reach moto, for the test's own checks.
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
+}
+
+/// One receiver on its own port, with its own table and queue (the
+/// [`Stack`] it dereferences to).
+pub struct TestApp {
+    pub url: String,
+    stack: Stack,
     pub receiver: Arc<Receiver>,
     /// Every call the receiver's own clients made.
     pub calls: Arc<Calls>,
-    http: HttpClient<HttpConnector, Full<Bytes>>,
+    client: WebhookClient,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Stack;
+
+    fn deref(&self) -> &Stack {
+        &self.stack
+    }
 }
 
 impl Drop for TestApp {
@@ -274,36 +292,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> Self {
-        let moto = moto();
-        let real = sdk(&moto.endpoint);
-        let dynamodb = aws_sdk_dynamodb::Client::new(&real);
-        let sqs = aws_sdk_sqs::Client::new(&real);
-        let table = unique("sessions");
-        local::create_table(&dynamodb, &table)
-            .await
-            .expect("create table");
-        let queue_name = if options.fifo {
-            format!("{}.fifo", unique("outcomes"))
-        } else {
-            unique("outcomes")
-        };
-        let queue_url = local::create_queue(&sqs, &queue_name)
-            .await
-            .expect("create queue");
-        Self::serve(table, queue_url, dynamodb, sqs, options).await
+        let stack = Stack::create(&sdk(&moto().endpoint), options.fifo).await;
+        Self::serve(stack, options).await
     }
 
     /// A receiver over the same table and queue but other endpoints: the
     /// same deployment after a dependency came back (or went away).
     pub async fn sibling(&self, options: Options) -> TestApp {
-        Self::serve(
-            self.table.clone(),
-            self.queue_url.clone(),
-            self.dynamodb.clone(),
-            self.sqs.clone(),
-            options,
-        )
-        .await
+        Self::serve(self.stack.clone(), options).await
     }
 
     /// The same deployment with SQS at `endpoint` (see [`closed`], [`hang`]).
@@ -324,13 +320,7 @@ impl TestApp {
         .await
     }
 
-    async fn serve(
-        table: String,
-        queue_url: String,
-        dynamodb: aws_sdk_dynamodb::Client,
-        sqs: aws_sdk_sqs::Client,
-        options: Options,
-    ) -> TestApp {
+    async fn serve(stack: Stack, options: Options) -> TestApp {
         let moto = moto();
         let dynamodb_sdk = sdk(options
             .dynamodb_endpoint
@@ -362,8 +352,8 @@ impl TestApp {
         let config = ReceiverConfig {
             secrets: SecretsSource::List(format!("{SECRET},{SECOND_SECRET}")),
             storage: Storage {
-                sessions_table: table.clone(),
-                outcomes_queue_url: queue_url.clone(),
+                sessions_table: stack.table.clone(),
+                outcomes_queue_url: stack.queue_url.clone(),
                 publish_lease: options.lease,
             },
         };
@@ -378,15 +368,66 @@ impl TestApp {
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let server = tokio::spawn(serve::serve(listener, Arc::clone(&receiver)));
         TestApp {
+            client: WebhookClient::new(&url),
             url,
-            table,
-            queue_url,
-            dynamodb,
-            sqs,
+            stack,
             receiver,
             calls,
-            http: HttpClient::builder(TokioExecutor::new()).build_http(),
             server,
+        }
+    }
+
+    /// Sends a raw request.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Answer {
+        self.client.request(method, path, headers, body).await
+    }
+
+    /// Sends a raw request; `Err` when the connection ends without an answer.
+    pub async fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Result<Answer, hyper_util::client::legacy::Error> {
+        self.client.try_request(method, path, headers, body).await
+    }
+
+    /// The signed request Gu1 would send for `body`.
+    pub fn signed(body: &Value) -> (Vec<u8>, String) {
+        WebhookClient::signed(body)
+    }
+
+    /// POSTs `body` to the webhook path with the given signature header value.
+    pub async fn post_signed(&self, body: &[u8], signature: &str) -> Answer {
+        self.client.post_signed(body, signature).await
+    }
+
+    /// POSTs `body` signed (hex) with [`SECRET`], as Gu1 would.
+    pub async fn deliver(&self, body: &Value) -> Answer {
+        self.client.deliver(body).await
+    }
+}
+
+/// An HTTP client for one receiver (in process or the binary), speaking as Gu1.
+#[derive(Clone)]
+pub struct WebhookClient {
+    /// `http://127.0.0.1:PORT`, without a path.
+    pub url: String,
+    http: HttpClient<HttpConnector, Full<Bytes>>,
+}
+
+impl WebhookClient {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            http: HttpClient::builder(TokioExecutor::new()).build_http(),
         }
     }
 
@@ -460,6 +501,32 @@ impl TestApp {
     pub async fn deliver(&self, body: &Value) -> Answer {
         let (bytes, signature) = Self::signed(body);
         self.post_signed(&bytes, &signature).await
+    }
+}
+
+impl Stack {
+    /// A fresh table and queue (FIFO when `fifo`), reached through `config`.
+    pub async fn create(config: &SdkConfig, fifo: bool) -> Stack {
+        let dynamodb = aws_sdk_dynamodb::Client::new(config);
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let table = unique("sessions");
+        local::create_table(&dynamodb, &table)
+            .await
+            .expect("create table");
+        let queue_name = if fifo {
+            format!("{}.fifo", unique("outcomes"))
+        } else {
+            unique("outcomes")
+        };
+        let queue_url = local::create_queue(&sqs, &queue_name)
+            .await
+            .expect("create queue");
+        Stack {
+            table,
+            queue_url,
+            dynamodb,
+            sqs,
+        }
     }
 
     /// The stored item of `session`, if any (strongly consistent read).
