@@ -39,7 +39,7 @@ wait_for_http() {
 start_moto() {
     local moto
     moto=$(venv moto)
-    "$moto/bin/python" tests/support/moto_server.py 127.0.0.1 "$1" >/dev/null 2>&1 &
+    "$moto/bin/python" tests/it/support/moto_server.py 127.0.0.1 "$1" >/dev/null 2>&1 &
     MOTO_PID=$!
     wait_for_http "http://127.0.0.1:$1/moto-api/"
 }

@@ -7,12 +7,10 @@
 //! The real binary, with DynamoDB behind the fault-injecting proxy; a
 //! standard queue, so that a missing or a second message shows.
 
-mod support;
-
+use crate::support::binary::Proxied;
+use crate::support::proxy::{Fault, Rule, Service};
+use crate::support::*;
 use std::time::Duration;
-use support::binary::Proxied;
-use support::proxy::{Fault, Rule, Service};
-use support::*;
 
 /// Longer than the SDK's 1.5 s attempt timeout: the client has given up on
 /// the write (which landed) and retries it.

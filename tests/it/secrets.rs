@@ -1,13 +1,11 @@
 //! Secret rotation against moto's Secrets Manager: putting "new,old" into the
 //! secret is the whole rotation; a warm receiver learns it on first use.
 
-mod support;
-
+use crate::support::*;
 use gu1_webhook::local::sign_hex;
 use gu1_webhook::secrets::{Keyring, RefreshPolicy};
 use gu1_webhook::verify::SignatureError;
 use std::time::Duration;
-use support::*;
 
 const BODY: &[u8] = br#"{"event":"biometric.session_approved"}"#;
 

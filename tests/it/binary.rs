@@ -3,15 +3,13 @@
 //! it, then `sweep`. Its log output must carry no secret, no signature, no
 //! body and no name.
 
-mod support;
-
+use crate::support::binary::{Env, Server};
+use crate::support::*;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore};
 use aws_types::SdkConfig;
 use gu1_webhook::local::ApiEvent;
 use std::process::{Command, Stdio};
-use support::binary::{Env, Server};
-use support::*;
 
 const LOCAL_SECRET: &str = "gu1-local-demo-secret";
 const OTHER_SECRET: &str = "second-secret-for-the-log-test";

@@ -4,11 +4,9 @@
 //! throttling. Each test checks the answer, the item and the exact messages
 //! on the (standard) queue, where every copy shows.
 
-mod support;
-
-use support::binary::Proxied;
-use support::proxy::{Fault, Rule, Service};
-use support::*;
+use crate::support::binary::Proxied;
+use crate::support::proxy::{Fault, Rule, Service};
+use crate::support::*;
 
 /// The answer to a delivery that could not publish: try again later.
 fn assert_unavailable(answer: &Answer) {

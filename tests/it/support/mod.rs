@@ -59,7 +59,7 @@ impl Moto {
             "{python} not found: run scripts/test (it installs moto), or set MOTO_PYTHON"
         );
         let script = format!(
-            "{}/tests/support/moto_server.py",
+            "{}/tests/it/support/moto_server.py",
             env!("CARGO_MANIFEST_DIR")
         );
         let port = free_port();

@@ -1,16 +1,14 @@
 //! No lost outcome, proven against moto: faults between the write and the
 //! send, and dependencies that are down or hang. (The crowd of concurrent
-//! deliveries is in `crowd.rs`, on its own emulator.)
+//! deliveries is in `crowd.rs`.)
 //!
 //! Built only with `--features test-faults` (the fault point of
 //! `src/faults.rs`); `scripts/test` passes `--all-features`.
 
-mod support;
-
+use crate::support::*;
 use gu1_webhook::config::DELIVERY_DEADLINE;
 use gu1_webhook::sweep::{SweepReport, sweep};
 use std::time::{Duration, Instant};
-use support::*;
 
 async fn sweep_now(app: &TestApp) -> SweepReport {
     sweep(app.receiver.publisher(), Duration::ZERO, 25)

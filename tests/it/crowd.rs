@@ -4,13 +4,11 @@
 //! with exactly one message on a standard queue (no FIFO deduplication to
 //! hide a double send).
 
-mod support;
-
+use crate::support::*;
 use futures::StreamExt;
 use gu1_webhook::sweep::{SweepReport, sweep};
 use std::collections::HashMap;
 use std::time::Duration;
-use support::*;
 
 /// A small deterministic shuffle (xorshift), so a failure replays exactly.
 fn shuffle<T>(items: &mut [T], mut seed: u64) {

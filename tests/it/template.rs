@@ -24,7 +24,7 @@ const API_GATEWAY_TIMEOUT_SECS: u64 = 30;
 // ------------------------------------------------------------------ helpers
 
 fn template() -> Value {
-    serde_yaml::from_str(include_str!("../template.yaml")).expect("template.yaml is valid YAML")
+    serde_yaml::from_str(include_str!("../../template.yaml")).expect("template.yaml is valid YAML")
 }
 
 /// `map[key]`, looking through tags; `None` if absent.

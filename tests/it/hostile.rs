@@ -5,12 +5,10 @@
 //! Every body-level row is signed correctly with [`SECRET`] over its exact
 //! bytes, so that it is the parser that is tested, not the signature check.
 
-mod support;
-
+use crate::support::*;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use gu1_webhook::local::sign_hex;
-use support::*;
 
 const PATH: &str = "/webhooks/gu1";
 const KIB: usize = 1024;

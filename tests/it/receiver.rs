@@ -1,13 +1,11 @@
 //! The receiver end to end: real HTTP in, a real moto server behind the real
 //! SDK clients. Each test has its own table and queue.
 
-mod support;
-
+use crate::support::*;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use gu1_webhook::local::sign_hex;
 use gu1_webhook::session::SessionRecord;
-use support::*;
 
 #[tokio::test]
 async fn the_seed_sequence_ends_approved_with_every_field_and_one_message() {

@@ -2,11 +2,9 @@
 //! descriptor exhaustion, broken chunked bodies, slow clients, idle
 //! connections. Each test checks the answers, the table and the queue.
 
-mod support;
-
+use crate::support::binary::{Env, Server};
+use crate::support::*;
 use std::time::Duration;
-use support::binary::{Env, Server};
-use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

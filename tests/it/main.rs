@@ -1,0 +1,33 @@
+//! The integration tests: one binary, one moto server (started on first
+//! use, on a free loopback port, stopped when the binary exits), and per test
+//! its own table and queue. Every AWS call goes over HTTP through the real
+//! SDK clients; no mocks.
+//!
+//! | module | what it holds the receiver to |
+//! |---|---|
+//! | `receiver` | the HTTP contract, the item, the message, round trips |
+//! | `hostile` | 150+ hostile bodies and headers: a precise refusal, nothing stored |
+//! | `crowd` | hundreds of racing, shuffled deliveries and the sweeper: one message per session |
+//! | `faults` | a death between the write and the send; dependencies down or hanging (feature `test-faults`) |
+//! | `outages` | the real binary behind a proxy that fails one AWS service at a time |
+//! | `own_write` | a write whose answer is lost or late still publishes, once |
+//! | `serve` | what a socket can do to `serve` |
+//! | `binary` | the real binary: logs, TLS to AWS, fail-closed start |
+//! | `secrets` | rotation against Secrets Manager, under forged traffic |
+//! | `properties` | the pure rules, the signature and the parser under generated input |
+//! | `template` | `template.yaml` against the names the code uses |
+
+mod support;
+
+mod binary;
+mod crowd;
+#[cfg(feature = "test-faults")]
+mod faults;
+mod hostile;
+mod outages;
+mod own_write;
+mod properties;
+mod receiver;
+mod secrets;
+mod serve;
+mod template;
