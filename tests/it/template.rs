@@ -120,7 +120,19 @@ fn receiver(t: &Value) -> &Value {
 }
 
 fn sweeper(t: &Value) -> &Value {
-    function_with_event(t, "Schedule")
+    function_with_handler(t, config::SWEEP_HANDLER)
+}
+
+fn reconciler(t: &Value) -> &Value {
+    function_with_handler(t, config::RECONCILE_HANDLER)
+}
+
+fn function_with_handler<'a>(t: &'a Value, handler: &str) -> &'a Value {
+    resources_of_type(t, "AWS::Serverless::Function")
+        .into_iter()
+        .find(|(_, f)| text(at(f, &["Properties", "Handler"])) == handler)
+        .unwrap_or_else(|| panic!("no function with handler {handler}"))
+        .1
 }
 
 fn events(function: &Value) -> Vec<&Value> {
@@ -507,7 +519,7 @@ fn both_functions_run_the_one_binary_with_the_right_handler() {
         text(function_property(&t, sweeper(&t), "Handler").unwrap()),
         SWEEP_HANDLER
     );
-    for function in [receiver(&t), sweeper(&t)] {
+    for function in [receiver(&t), sweeper(&t), reconciler(&t)] {
         assert_eq!(
             text(at(function, &["Metadata", "BuildMethod"])),
             "rust-cargolambda"
@@ -518,11 +530,10 @@ fn both_functions_run_the_one_binary_with_the_right_handler() {
             env!("CARGO_PKG_NAME")
         );
     }
-    // Same metadata: SAM builds the binary once for both.
-    assert_eq!(
-        at(receiver(&t), &["Metadata"]),
-        at(sweeper(&t), &["Metadata"])
-    );
+    // Same metadata: SAM builds the binary once for all.
+    for other in [sweeper(&t), reconciler(&t)] {
+        assert_eq!(at(receiver(&t), &["Metadata"]), at(other, &["Metadata"]));
+    }
 }
 
 #[test]
@@ -589,6 +600,31 @@ fn iam_grants_only_what_the_code_calls_on_named_resources() {
         .expect("the sweeper may query the index")
         .1;
     assert!(sub_text(query).ends_with(&format!("/index/{}", store::UNPUBLISHED_INDEX)));
+
+    // Reconciliation queries the stale-sessions index, and reads the API
+    // key's secret, never the webhook secret.
+    let reconcile = reconciler(&t);
+    let query = dynamodb_grants(reconcile)
+        .into_iter()
+        .find(|(action, _)| action == "dynamodb:Query")
+        .expect("reconciliation may query the index")
+        .1;
+    assert!(sub_text(query).ends_with(&format!("/index/{}", store::STALE_INDEX)));
+    let secrets: Vec<String> = statements(reconcile)
+        .into_iter()
+        .filter(|s| actions(s).iter().any(|a| a.starts_with("secretsmanager:")))
+        .flat_map(|s| strings(at(s, &["Resource"])))
+        .collect();
+    assert_eq!(secrets, ["Gu1ApiKeySecretArn"]);
+    assert_eq!(
+        env_ref(&t, reconcile, config::API_KEY_ARN_VAR).as_deref(),
+        Some("Gu1ApiKeySecretArn")
+    );
+    assert_eq!(
+        text(at(reconcile, &["Condition"])),
+        "HasReconcile",
+        "no reconciliation without an API key"
+    );
 }
 
 #[test]
