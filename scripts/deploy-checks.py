@@ -10,6 +10,7 @@ which act as the account's administrator. Every request goes to 127.0.0.1.
   deploy-checks.py describe STACK           names and URLs, for scripts/deploy-local
   deploy-checks.py exercise STACK           deliveries, table, queue, sweeper, roles
   deploy-checks.py remains STACK TABLE SECRET_ARN   after `sam delete`
+  deploy-checks.py logs STACK [LINES]       what the functions logged
 
 Routing: SAM turns the HttpApi event into an OpenAPI `Body` on the
 AWS::ApiGatewayV2::Api, and MiniStack creates that API without its routes
@@ -444,10 +445,28 @@ def remains(stack_name, table, secret_arn):
     say("functions and queues: deleted with the stack")
 
 
+# ---------------------------------------------------------------- logs
+
+def logs(stack_name, lines="15"):
+    """The last lines each function logged (for a failure message)."""
+    stack = Stack(stack_name)
+    client = boto3.client("logs")
+    for key in ("ReceiverLogGroup", "SweeperLogGroup"):
+        group = stack.outputs[key]
+        try:
+            events = client.filter_log_events(logGroupName=group)["events"]
+        except client.exceptions.ResourceNotFoundException:
+            events = []
+        print(f"--- {group}: {len(events)} lines" + (f", the last {lines}:" if events else ""))
+        for event in events[-int(lines):]:
+            message = event["message"].rstrip()
+            print(f"    {message[:700]}" + (" [...]" if len(message) > 700 else ""))
+
+
 # ---------------------------------------------------------------- main
 
 COMMANDS = {"same-binary": same_binary, "route": route, "describe": describe,
-            "exercise": exercise, "remains": remains}
+            "exercise": exercise, "remains": remains, "logs": logs}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
