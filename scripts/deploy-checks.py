@@ -400,6 +400,15 @@ def roles(stack):
         "SweeperFunctionRole": (common_allowed + [("dynamodb:Query", index)],
                                 common_denied + [("dynamodb:Query", table)]),
     }
+    # A new function (the reconcile function, say) brings a new role: this
+    # check, and the invocations above, must learn what its code calls.
+    cf_types = {r["LogicalResourceId"]: r["ResourceType"] for r in
+                stack.cf.describe_stack_resources(StackName=stack.name)["StackResources"]}
+    unknown = sorted(lid for lid, kind in cf_types.items()
+                     if kind in ("AWS::IAM::Role", "AWS::Lambda::Function")
+                     and lid not in expected and lid not in ("ReceiverFunction", "SweeperFunction"))
+    check(not unknown, f"the stack has {unknown}, which scripts/deploy-checks.py does not exercise: "
+          "invoke the function and list what its role may and may not do")
     for logical_id, (allowed, denied) in expected.items():
         role_arn = iam.get_role(RoleName=stack.resources[logical_id])["Role"]["Arn"]
         wrong = []
