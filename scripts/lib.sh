@@ -43,3 +43,25 @@ start_moto() {
     MOTO_PID=$!
     wait_for_http "http://127.0.0.1:$1/moto-api/"
 }
+
+# start_ministack PORT DIR: starts MiniStack (the AWS emulator the deploy test
+# deploys the SAM stack to) on 127.0.0.1:PORT in the background, in its own
+# process group (PID in MINISTACK_PID; `kill -- -$MINISTACK_PID` also stops
+# the functions it spawned), logging to DIR/ministack.log, and waits until it
+# answers. IAM is enforced (AUTH=true) and the state is fresh and in memory.
+# Its environment is empty but for what it needs: the functions it spawns
+# inherit it, and must see only what Lambda would give them plus
+# AWS_ENDPOINT_URL, through which their SDK calls come back to the emulator.
+start_ministack() {
+    local port=$1 dir=$2 ministack
+    ministack=$(venv ministack)
+    mkdir -p "$dir/ministack-state"
+    setsid env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$dir" TMPDIR="$dir" LANG=C.UTF-8 \
+        BIND_HOST=127.0.0.1 GATEWAY_PORT="$port" AUTH=true LAMBDA_EXECUTOR=local \
+        PERSIST_STATE=0 STATE_DIR="$dir/ministack-state" \
+        AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_DEFAULT_REGION=us-east-1 \
+        AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+        "$ministack/bin/ministack" >"$dir/ministack.log" 2>&1 &
+    MINISTACK_PID=$!
+    wait_for_http "http://127.0.0.1:$port/_ministack/health" 300
+}
