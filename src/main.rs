@@ -86,7 +86,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
         },
         Command::Serve { listen } => {
             let config = ReceiverConfig::from_env()?;
-            let clients = Clients::new(&sdk_config_from_env()?);
+            let clients = Clients::new(&sdk_config_from_env().await?);
             let receiver = Arc::new(app::receiver(&config, &clients).await?);
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             tracing::info!(address = %listener.local_addr()?, "serving POST /webhooks/gu1");
@@ -99,7 +99,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
             let mut config = SweepConfig::from_env()?;
             config.grace = grace.unwrap_or(config.grace);
             config.page_size = page_size.unwrap_or(config.page_size);
-            let clients = Clients::new(&sdk_config_from_env()?);
+            let clients = Clients::new(&sdk_config_from_env().await?);
             let report = app::sweeper(&config, &clients).run().await?;
             println!("{}", serde_json::to_string(&report)?);
             if report.failed > 0 {
@@ -113,7 +113,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
         } => {
             let mut config = ReconcileConfig::from_env()?;
             config.stale_after = stale_after.unwrap_or(config.stale_after);
-            let clients = Clients::new(&sdk_config_from_env()?);
+            let clients = Clients::new(&sdk_config_from_env().await?);
             let reconciler = app::reconciler(&config, &clients).await?;
             let mut report = ReconcileReport::default();
             let run = reconciler.run(&sessions, &mut report).await;
@@ -137,7 +137,7 @@ fn reconciled(
 
 async fn lambda_receiver() -> Result<(), BoxError> {
     let config = ReceiverConfig::from_env()?;
-    let clients = Clients::new(&sdk_config_from_env()?);
+    let clients = Clients::new(&sdk_config_from_env().await?);
     let receiver = Arc::new(app::receiver(&config, &clients).await?);
     lambda_http::run(lambda_http::service_fn(move |request| {
         let receiver = Arc::clone(&receiver);
@@ -148,7 +148,7 @@ async fn lambda_receiver() -> Result<(), BoxError> {
 
 async fn lambda_sweeper() -> Result<(), BoxError> {
     let config = SweepConfig::from_env()?;
-    let clients = Clients::new(&sdk_config_from_env()?);
+    let clients = Clients::new(&sdk_config_from_env().await?);
     let sweeper = Arc::new(app::sweeper(&config, &clients));
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
         let sweeper = Arc::clone(&sweeper);
@@ -161,7 +161,7 @@ async fn lambda_sweeper() -> Result<(), BoxError> {
 /// `aws lambda invoke` by hand) takes those.
 async fn lambda_reconciler() -> Result<(), BoxError> {
     let config = ReconcileConfig::from_env()?;
-    let clients = Arc::new(Clients::new(&sdk_config_from_env()?));
+    let clients = Arc::new(Clients::new(&sdk_config_from_env().await?));
     let config = Arc::new(config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (config, clients) = (Arc::clone(&config), Arc::clone(&clients));

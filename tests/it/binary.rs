@@ -164,6 +164,9 @@ async fn serve_reaches_dynamodb_and_sqs_over_tls() {
 
 #[test]
 fn without_any_required_variable_the_binary_refuses_to_start() {
+    // No instance metadata: the credential chain's last source would ask
+    // 169.254.169.254, which a test never does.
+    let outside = [("AWS_EC2_METADATA_DISABLED", "true")];
     let complete = [
         ("GU1_WEBHOOK_SECRETS", "s"),
         ("SESSIONS_TABLE", "t"),
@@ -172,16 +175,18 @@ fn without_any_required_variable_the_binary_refuses_to_start() {
         ("AWS_ACCESS_KEY_ID", "k"),
         ("AWS_SECRET_ACCESS_KEY", "s"),
     ];
+    let no_credentials = "no AWS credentials from any source";
     for (missing, error) in [
         ("GU1_WEBHOOK_SECRETS", "no webhook secret configured"),
         ("SESSIONS_TABLE", "SESSIONS_TABLE is not set"),
         ("OUTCOMES_QUEUE_URL", "OUTCOMES_QUEUE_URL is not set"),
         ("AWS_REGION", "AWS_REGION is not set"),
-        ("AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID is not set"),
-        ("AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY is not set"),
+        ("AWS_ACCESS_KEY_ID", no_credentials),
+        ("AWS_SECRET_ACCESS_KEY", no_credentials),
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_gu1-webhook"))
             .env_clear()
+            .envs(outside)
             .envs(
                 complete
                     .iter()
@@ -195,4 +200,92 @@ fn without_any_required_variable_the_binary_refuses_to_start() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(error), "without {missing}: {stderr}");
     }
+}
+
+/// The SDK's per-service endpoint variables are honoured: with SQS alone
+/// pointed at a closed port, a terminal delivery is stored in DynamoDB and
+/// answered 503, and the outcome waits, pending, for a working SQS.
+#[tokio::test]
+async fn a_per_service_endpoint_variable_points_that_service_alone_elsewhere() {
+    let moto = moto();
+    let stack = Stack::create(&sdk(&moto.endpoint), false).await;
+    let mut env = Env::for_tests(&stack, &moto.endpoint);
+    env.set("AWS_ENDPOINT_URL_SQS", closed());
+    let server = Server::start(&env, Stdio::null()).await;
+    let answer = server.deliver(&seed::approved("s-per-service")).await;
+    assert_eq!(answer.status, 503, "{:?}", answer.body);
+    stack
+        .assert_outcome_pending("s-per-service", "approved")
+        .await;
+
+    // The other way round: DynamoDB unreachable, nothing stored, nothing sent.
+    let mut env = Env::for_tests(&stack, &moto.endpoint);
+    env.set("AWS_ENDPOINT_URL_DYNAMODB", closed());
+    let server = Server::start(&env, Stdio::null()).await;
+    let answer = server.deliver(&seed::approved("s-per-service-2")).await;
+    assert_eq!(answer.status, 503, "{:?}", answer.body);
+    assert!(stack.item("s-per-service-2").await.is_none());
+    assert!(stack.messages().await.is_empty());
+}
+
+/// `sweep` run as a user runs it from a laptop: region, credentials and the
+/// endpoint from a named profile in the shared config files, nothing in the
+/// environment but `AWS_PROFILE` and where the files are.
+#[tokio::test]
+async fn sweep_takes_region_credentials_and_endpoint_from_a_profile() {
+    let moto = moto();
+    let stack = Stack::create(&sdk(&moto.endpoint), false).await;
+    // An outcome left pending: SQS down during the delivery.
+    let mut down = Env::for_tests(&stack, &moto.endpoint);
+    down.set("AWS_ENDPOINT_URL_SQS", closed());
+    let server = Server::start(&down, Stdio::null()).await;
+    assert_eq!(
+        server.deliver(&seed::rejected("s-profile")).await.status,
+        503
+    );
+
+    let dir = std::env::temp_dir().join(unique("gu1-profile"));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("config");
+    let credentials = dir.join("credentials");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile gu1-local]\nregion = us-east-1\nendpoint_url = {}\n",
+            moto.endpoint
+        ),
+    )
+    .expect("config file");
+    std::fs::write(
+        &credentials,
+        "[gu1-local]\naws_access_key_id = from-profile\naws_secret_access_key = from-profile\n",
+    )
+    .expect("credentials file");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gu1-webhook"))
+        .env_clear()
+        .envs([
+            ("AWS_PROFILE", "gu1-local"),
+            ("AWS_CONFIG_FILE", &config.to_string_lossy()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                &credentials.to_string_lossy(),
+            ),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+            ("SESSIONS_TABLE", &stack.table),
+            ("OUTCOMES_QUEUE_URL", &stack.queue_url),
+        ])
+        .args(["sweep", "--grace-seconds", "0"])
+        .output()
+        .expect("run sweep");
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_slice(&output.stdout).expect("a report");
+    assert_eq!(report["published"], 1, "{report}");
+    let bodies = stack.outcome_bodies().await;
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0]["sessionId"], "s-profile");
 }

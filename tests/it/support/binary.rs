@@ -27,6 +27,9 @@ impl Env {
                 ("SESSIONS_TABLE", stack.table.clone()),
                 ("OUTCOMES_QUEUE_URL", stack.queue_url.clone()),
                 ("RUST_LOG", "info".into()),
+                // The credential chain never reaches for instance metadata
+                // (outside 127.0.0.0/8) in a test.
+                ("AWS_EC2_METADATA_DISABLED", "true".into()),
             ],
         }
     }
