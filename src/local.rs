@@ -65,13 +65,16 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
 }
 
 /// Creates the outcomes queue (FIFO when `name` ends in `.fifo`, with
-/// content-based deduplication off, as in the template) and returns its URL.
+/// content-based deduplication off and high throughput on, as in the
+/// template) and returns its URL.
 pub async fn create_queue(client: &aws_sdk_sqs::Client, name: &str) -> Result<String, BoxError> {
     let mut request = client.create_queue().queue_name(name);
     if name.ends_with(".fifo") {
         request = request
             .attributes(QueueAttributeName::FifoQueue, "true")
-            .attributes(QueueAttributeName::ContentBasedDeduplication, "false");
+            .attributes(QueueAttributeName::ContentBasedDeduplication, "false")
+            .attributes(QueueAttributeName::DeduplicationScope, "messageGroup")
+            .attributes(QueueAttributeName::FifoThroughputLimit, "perMessageGroupId");
     }
     let output = request.send().await?;
     output

@@ -468,6 +468,9 @@ fn default_queue_is_fifo_with_explicit_deduplication() {
     assert_eq!(property("FifoQueue"), "true");
     // The publisher sends MessageDeduplicationId = sessionId:status.
     assert_eq!(property("ContentBasedDeduplication"), "false");
+    // High throughput: per message group (the entity, else the session).
+    assert_eq!(property("DeduplicationScope"), "messageGroup");
+    assert_eq!(property("FifoThroughputLimit"), "perMessageGroupId");
     // The code decides FIFO by the queue URL ending in `.fifo`.
     assert!(sub_text(with_defaults(&t, at(props, &["QueueName"]))).ends_with(".fifo"));
 
