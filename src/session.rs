@@ -150,7 +150,7 @@ pub struct SessionEvent {
     pub fields: SessionFields,
 }
 
-/// A random 128-bit id that one writer (a delivery, or one sweeper claim)
+/// A unique 128-bit id that one writer (a delivery, or one sweeper claim)
 /// stores next to what its conditional write changes.
 ///
 /// Why: when a write lands but its answer is lost or late, the SDK retries the
@@ -161,21 +161,31 @@ pub struct SessionEvent {
 pub struct WriteToken(String);
 
 impl WriteToken {
-    /// A fresh token from the operating system's random source (the one
-    /// rustls draws from). Unique, not secret.
+    /// A fresh token: 64 random bits drawn once per process from the
+    /// operating system (the source rustls draws from), then a counter. So
+    /// tokens never repeat within a process and, across processes, only if
+    /// two drew the same 64 bits; and a delivery pays no system call for it.
     pub fn random() -> Self {
         use base64::Engine as _;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static PROCESS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let process = *PROCESS.get_or_init(|| {
+            let mut seed = [0u8; 8];
+            match getrandom::getrandom(&mut seed) {
+                Ok(()) => u64::from_le_bytes(seed),
+                // Never seen on Linux: the clock and the process id instead.
+                Err(_) => {
+                    let nanos = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_nanos());
+                    (nanos as u64) ^ (u64::from(std::process::id()) << 32)
+                }
+            }
+        });
         let mut bytes = [0u8; 16];
-        if getrandom::getrandom(&mut bytes).is_err() {
-            // Never seen on Linux. A clock-and-counter id is still unique
-            // within the process and very unlikely to repeat across.
-            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            bytes = (nanos ^ (u128::from(n) << 64) ^ u128::from(std::process::id())).to_le_bytes();
-        }
+        bytes[..8].copy_from_slice(&process.to_le_bytes());
+        bytes[8..].copy_from_slice(&NEXT.fetch_add(1, Ordering::Relaxed).to_le_bytes());
         Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
     }
 
