@@ -118,3 +118,56 @@ async fn a_lost_answer_to_the_claim_still_publishes_the_redelivery() {
     assert_eq!(answer.status, 200, "{context}");
     assert_published_exactly_once(&rig.stack, &session, &bodies, &context).await;
 }
+
+/// The SDK's standard retry mode keeps a per-process retry quota that about
+/// 50 retried timeouts empty, after which every call gets one attempt: a
+/// lost answer would then be a 503 instead of a retry. The receiver turns
+/// that quota off, so after a burst of 60 timeouts a call still gets its
+/// retries and the README's "up to 3 attempts" holds in every state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_burst_of_timeouts_a_call_still_gets_its_retries() {
+    let rig = Proxied::start().await;
+    // 60 concurrent deliveries, each of whose writes hangs: every one times
+    // out an attempt and retries (which costs the standard quota 10 of 500).
+    rig.proxy
+        .inject(Rule::on(Service::DynamoDb, Fault::Hang).only("UpdateItem"));
+    let burst = (0..60).map(|i| {
+        let body = seed::in_progress(&format!("s-burst-{i}"));
+        let server = &rig.server;
+        async move { server.deliver(&body).await.status }
+    });
+    let statuses = futures::future::join_all(burst).await;
+    assert!(statuses.iter().all(|s| *s == 503), "{statuses:?}");
+    assert!(
+        rig.proxy.count("UpdateItem") >= 120,
+        "each write is tried again after its timeout, the last ones too \
+         (a standard retry quota refuses those: {} tries)",
+        rig.proxy.count("UpdateItem")
+    );
+
+    // DynamoDB is back, but the answer to the next write is lost once.
+    rig.proxy.heal();
+    rig.proxy.inject(
+        Rule::on(Service::DynamoDb, Fault::DropAnswer)
+            .only("UpdateItem")
+            .times(1),
+    );
+    let before = rig.proxy.count("UpdateItem");
+    let session = unique("s-after-burst");
+    let answer = rig.server.deliver(&seed::approved(&session)).await;
+    assert_eq!(
+        rig.proxy.count("UpdateItem") - before,
+        3,
+        "the lost write, its retry, the published mark: {:?}",
+        rig.proxy.seen()
+    );
+    assert_eq!(
+        (answer.status, answer.result()),
+        (200, "applied"),
+        "{:?}",
+        answer.body
+    );
+    let bodies = rig.stack.outcome_bodies().await;
+    let context = format!("requests: {:?}", rig.proxy.seen());
+    assert_published_exactly_once(&rig.stack, &session, &bodies, &context).await;
+}
