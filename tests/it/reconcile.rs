@@ -386,6 +386,27 @@ async fn with_gu1_down_the_run_fails_and_the_session_stays_stale_for_the_next() 
     assert_eq!(w.app.outcome_bodies().await, [outcome(&approved)]);
 }
 
+/// Unreachable is as good as busy: a run does not knock on a closed door
+/// once for every stale session (each could cost the 10 s call timeout).
+#[tokio::test]
+async fn with_gu1_down_three_failures_in_a_row_end_the_run() {
+    let w = world().await;
+    let ids = ["bio-1", "bio-2", "bio-3", "bio-4", "bio-5"];
+    for (i, id) in ids.iter().enumerate() {
+        w.deliver_aged(&seed::created(id), HOUR * (10 - i as u32))
+            .await;
+    }
+    let down = Env::for_tests(&w.app, &moto().endpoint).with_gu1_api(&closed());
+
+    let run = down.reconcile(&[]).await;
+
+    failed(&run);
+    assert_eq!(run.counts(), [3, 0, 0, 0, 3]);
+    for id in ids {
+        assert_eq!(text(&w.item(id).await, "status"), Some("pending"));
+    }
+}
+
 /// An API that answers after the 10 s call timeout: this session fails (the
 /// run takes those 10 s), the next one is still read.
 #[tokio::test]
