@@ -119,6 +119,9 @@ impl Reconciler {
                     if matches!(&failure, Failure::Api(error) if error.is_busy()) {
                         busy_in_a_row += 1;
                         pause = (base * 2u32.pow(busy_in_a_row)).min(MAX_PAUSE);
+                    } else {
+                        // Gu1 answered (what we could not use): not busy.
+                        busy_in_a_row = 0;
                     }
                     Checked::Failed
                 }

@@ -511,7 +511,7 @@ async fn a_session_id_with_url_characters_is_one_path_segment() {
 #[tokio::test]
 async fn busy_answers_back_off_and_three_in_a_row_end_the_run() {
     let w = world().await;
-    let ids = ["bio-1", "bio-2", "bio-3", "bio-4", "bio-5"];
+    let ids = ["bio-1", "bio-2", "bio-3", "bio-4", "bio-5", "bio-6"];
     for (i, id) in ids.iter().enumerate() {
         w.deliver_aged(&seed::created(id), HOUR * (10 - i as u32))
             .await;
@@ -539,12 +539,24 @@ async fn busy_answers_back_off_and_three_in_a_row_end_the_run() {
     w.gu1.answer("bio-2", Behaviour::Status(500));
     w.gu1.answer("bio-4", Behaviour::Status(503));
     w.gu1.answer("bio-5", Behaviour::Status(429));
+    w.gu1.answer("bio-6", Behaviour::Status(429));
     let run = w.env.reconcile(&[]).await;
     failed(&run);
-    assert_eq!(run.counts(), [5, 1, 0, 0, 4]);
+    assert_eq!(run.counts(), [6, 1, 0, 0, 5]);
     assert_eq!(w.gu1.fetched()[3..], ids);
     let bodies = w.app.outcome_bodies().await;
     assert_eq!(bodies, [outcome(&api::approved("bio-3"))]);
+
+    // Any answer that is not busy breaks the row, a refusal of its own too.
+    w.gu1.answer("bio-2", Behaviour::Status(429));
+    w.gu1.answer("bio-4", Behaviour::Status(418));
+    let run = w.env.reconcile(&[]).await;
+    failed(&run);
+    assert_eq!(run.counts(), [5, 0, 0, 0, 5]);
+    assert_eq!(
+        w.gu1.fetched()[9..],
+        ["bio-1", "bio-2", "bio-4", "bio-5", "bio-6"]
+    );
 }
 
 #[tokio::test]
