@@ -690,3 +690,35 @@ async fn without_an_api_key_reconcile_refuses_to_start_and_serve_and_sweep_still
     );
     assert_eq!(stack.messages().await.len(), 1);
 }
+
+/// A URL the client could never call is a configuration mistake: refused
+/// at start, like a missing key, not found out once per session.
+#[tokio::test]
+async fn a_malformed_api_url_is_refused_at_start() {
+    let w = world().await;
+    w.deliver_aged(&seed::created("bio-1"), HOUR).await;
+    for url in [
+        "api.gu1.ai",
+        "ftp://api.gu1.ai",
+        "https://api.gu1.ai/x y",
+        "https://api.gu1.ai/?org=1",
+    ] {
+        let mut env = Env::for_tests(&w.app, &moto().endpoint).with_gu1_api(&w.gu1.url);
+        env.set("GU1_API_URL", url);
+        let run = env.reconcile(&[]).await;
+        failed(&run);
+        assert_eq!(run.summary, Value::Null, "{url}: {}", run.stdout);
+        assert!(
+            run.stderr
+                .contains("GU1_API_URL must be an http:// or https:// URL"),
+            "{url}: {}",
+            run.stderr
+        );
+    }
+    // A trailing slash is no mistake.
+    let mut env = w.env.clone();
+    env.set("GU1_API_URL", format!("{}/", w.gu1.url));
+    let run = env.reconcile(&[]).await;
+    assert_eq!(run.counts(), [1, 0, 0, 1, 0]);
+    assert_eq!(w.gu1.seen()[0].path, "/api/kyc/biometric/sessions/bio-1");
+}

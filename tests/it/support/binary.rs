@@ -10,6 +10,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 /// The binary's environment.
+#[derive(Clone)]
 pub struct Env {
     pub vars: Vec<(&'static str, String)>,
 }
