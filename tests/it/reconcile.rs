@@ -9,6 +9,7 @@
 
 use crate::support::binary::{Env, Reconciled, Server};
 use crate::support::gu1::{API_KEY, Behaviour, FakeGu1, ORGANIZATION_ID, api};
+use crate::support::proxy::{Fault, Proxy, Rule, Service};
 use crate::support::*;
 use std::process::Stdio;
 use std::time::Duration;
@@ -270,6 +271,40 @@ async fn an_outcome_the_webhook_brings_during_the_run_is_published_once() {
     let item = w.item("bio-1").await;
     assert_eq!(text(&item, "event"), Some("biometric.session_approved"));
     assert_eq!(number(&item, "version"), Some(2));
+}
+
+/// The other side of "during": the run has applied the outcome and is
+/// sending it (SQS held back a second by the proxy) when Gu1's webhook for
+/// the same outcome arrives. The run holds the publish lease, so the
+/// webhook is acknowledged as a duplicate and sends nothing.
+#[tokio::test]
+async fn a_webhook_arriving_while_the_run_publishes_adds_no_second_message() {
+    let w = world().await;
+    w.deliver_aged(&seed::in_progress("bio-1"), HOUR).await;
+    let approved = api::approved("bio-1");
+    w.gu1.put(approved.clone());
+    let proxy = Proxy::start(&moto().endpoint).await;
+    // Under the SDK's 1.5 s attempt timeout: one send, late.
+    proxy.inject(
+        Rule::on(Service::Sqs, Fault::Latency(Duration::from_secs(1)))
+            .only("SendMessage")
+            .times(1),
+    );
+    let env = Env::for_tests(&w.app, &proxy.endpoint).with_gu1_api(&w.gu1.url);
+
+    let (run, answer) = tokio::join!(env.reconcile(&[]), async {
+        while proxy.count("SendMessage") == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        w.app.deliver(&seed::approved("bio-1")).await
+    });
+
+    assert_eq!((answer.status, answer.result()), (200, "duplicate"));
+    succeeded(&run);
+    assert_eq!(run.counts(), [1, 1, 0, 0, 0]);
+    assert_eq!(proxy.count("SendMessage"), 1);
+    assert_eq!(w.app.outcome_bodies().await, [outcome(&approved)]);
+    assert_eq!(text(&w.item("bio-1").await, "event"), Some("reconcile"));
 }
 
 #[tokio::test]
@@ -721,4 +756,47 @@ async fn a_malformed_api_url_is_refused_at_start() {
     let run = env.reconcile(&[]).await;
     assert_eq!(run.counts(), [1, 0, 0, 1, 0]);
     assert_eq!(w.gu1.seen()[0].path, "/api/kyc/biometric/sessions/bio-1");
+}
+
+/// The same publish path as a delivery, failures included: SQS failing
+/// leaves the reconciled outcome durable and pending, and the sweeper sends
+/// it, once. DynamoDB failing ends the run before any request to Gu1, with
+/// its (empty) summary still printed.
+#[tokio::test]
+async fn with_aws_failing_the_state_is_kept_and_the_sweeper_publishes() {
+    let w = world().await;
+    w.deliver_aged(&seed::in_progress("bio-1"), HOUR).await;
+    let approved = api::approved("bio-1");
+    w.gu1.put(approved.clone());
+    let proxy = Proxy::start(&moto().endpoint).await;
+    let proxied = Env::for_tests(&w.app, &proxy.endpoint).with_gu1_api(&w.gu1.url);
+
+    proxy.inject(Rule::on(Service::DynamoDb, Fault::Status500).only("Query"));
+    let run = proxied.reconcile(&[]).await;
+    failed(&run);
+    assert_eq!(run.counts(), [0, 0, 0, 0, 0]);
+    assert!(
+        run.stderr.contains("DynamoDB Query failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(w.gu1.seen().is_empty());
+
+    proxy.heal();
+    proxy.inject(Rule::on(Service::Sqs, Fault::Status500).only("SendMessage"));
+    let run = proxied.reconcile(&[]).await;
+    failed(&run);
+    assert_eq!(run.counts(), [1, 0, 0, 0, 1]);
+    let item = w.app.assert_outcome_pending("bio-1", "approved").await;
+    assert_eq!(text(&item, "event"), Some("reconcile"));
+
+    assert_eq!(
+        w.env.sweep_now(),
+        json!({"published": 1, "skipped": 0, "failed": 0})
+    );
+    assert_eq!(w.app.outcome_bodies().await, [outcome(&approved)]);
+    let run = w.env.reconcile(&["--session", "bio-1"]).await;
+    succeeded(&run);
+    assert_eq!(run.counts(), [1, 0, 1, 0, 0]);
+    assert!(w.app.messages().await.is_empty(), "nothing new");
 }
