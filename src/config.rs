@@ -281,13 +281,34 @@ impl ReconcileConfig {
         };
         Ok(Self {
             storage: Storage::from_env()?,
-            api_url: var(API_URL_VAR).unwrap_or_else(|| DEFAULT_API_URL.to_owned()),
+            api_url: match var(API_URL_VAR) {
+                Some(v) => {
+                    parse_api_url(&v).ok_or(ConfigError::Invalid(API_URL_VAR, API_URL_RULE))?
+                }
+                None => DEFAULT_API_URL.to_owned(),
+            },
             api_key,
             organization_id: required(ORGANIZATION_VAR)?,
             stale_after,
             max_sessions,
         })
     }
+}
+
+/// What [`ReconcileConfig::api_url`] must be.
+pub const API_URL_RULE: &str =
+    "an http:// or https:// URL without query or fragment, e.g. https://api.gu1.ai";
+
+/// Gu1's API base URL, without a trailing `/`: a URL the client can call
+/// (a mistake here stops the command at start, not once per session).
+pub fn parse_api_url(value: &str) -> Option<String> {
+    let url = value.trim().trim_end_matches('/');
+    let uri: hyper::Uri = url.parse().ok()?;
+    let callable = matches!(uri.scheme_str(), Some("http" | "https"))
+        && uri.authority().is_some_and(|a| !a.host().is_empty())
+        && uri.query().is_none()
+        && !url.contains('#');
+    callable.then(|| url.to_owned())
 }
 
 /// What Lambda runs this binary as, from the function's `Handler`.
@@ -563,4 +584,31 @@ fn required(name: &'static str) -> Result<String, ConfigError> {
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_urls_must_be_callable() {
+        for (value, url) in [
+            ("https://api.gu1.ai", "https://api.gu1.ai"),
+            (" https://api.gu1.ai/ ", "https://api.gu1.ai"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("https://gw.example.com/gu1/", "https://gw.example.com/gu1"),
+        ] {
+            assert_eq!(parse_api_url(value).as_deref(), Some(url), "{value}");
+        }
+        for value in [
+            "api.gu1.ai",
+            "ftp://api.gu1.ai",
+            "https://",
+            "https://api.gu1.ai/x y",
+            "https://api.gu1.ai/?org=1",
+            "https://api.gu1.ai/#top",
+        ] {
+            assert_eq!(parse_api_url(value), None, "{value}");
+        }
+    }
 }

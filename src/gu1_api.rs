@@ -61,6 +61,19 @@ pub enum ApiError {
     WrongSession,
 }
 
+impl ApiError {
+    /// Gu1's API is busy, failing or out of reach: the session waits for
+    /// the next run, and the run slows down (and, after a few in a row,
+    /// ends) rather than knock once per stale session on a door that may
+    /// cost [`CALL_TIMEOUT`] each time.
+    pub fn is_busy(&self) -> bool {
+        matches!(
+            self,
+            Self::Unavailable(_) | Self::Timeout | Self::Transport(_)
+        )
+    }
+}
+
 /// A client of Gu1's API for one organization.
 #[derive(Debug, Clone)]
 pub struct Gu1Api {

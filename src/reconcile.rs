@@ -11,9 +11,10 @@
 //! A status that is not newer changes nothing; the session then goes to the
 //! back of the stale queue, so a run's bound never starves the others.
 //!
-//! A good API client: at most [`REQUESTS_PER_SECOND`]; a `429` or `5xx`
-//! slows the run down and leaves the session for the next one, and a few in
-//! a row end the run; a `401`/`403` ends it at once (a configuration error).
+//! A good API client: at most [`REQUESTS_PER_SECOND`]; a `429` or `5xx`,
+//! or no answer at all (refused, reset, timed out), slows the run down and
+//! leaves the session for the next one, and a few in a row end the run; a
+//! `401`/`403` ends it at once (a configuration error).
 
 use crate::clock::{millis, now_ms};
 use crate::gu1_api::{ApiError, Gu1Api};
@@ -25,8 +26,8 @@ use std::time::Duration;
 
 /// Requests per second to Gu1's API, at most.
 pub const REQUESTS_PER_SECOND: u32 = 5;
-/// After this many busy answers (`429`, `5xx`) in a row the run ends; the
-/// sessions left wait for the next run.
+/// After this many busy answers (`429`, `5xx`, no answer) in a row the run
+/// ends; the sessions left wait for the next run.
 const MAX_BUSY_IN_A_ROW: u32 = 3;
 /// The longest pause between two requests after busy answers.
 const MAX_PAUSE: Duration = Duration::from_secs(5);
@@ -115,9 +116,12 @@ impl Reconciler {
                 }
                 Err(failure) => {
                     tracing::warn!(session_id = %session, error = %crate::error_chain(&failure), "could not reconcile");
-                    if matches!(failure, Failure::Api(ApiError::Unavailable(_))) {
+                    if matches!(&failure, Failure::Api(error) if error.is_busy()) {
                         busy_in_a_row += 1;
                         pause = (base * 2u32.pow(busy_in_a_row)).min(MAX_PAUSE);
+                    } else {
+                        // Gu1 answered (what we could not use): not busy.
+                        busy_in_a_row = 0;
                     }
                     Checked::Failed
                 }
@@ -133,7 +137,7 @@ impl Reconciler {
             if busy_in_a_row >= MAX_BUSY_IN_A_ROW {
                 tracing::warn!(
                     left = sessions.len() as u64 - report.checked,
-                    "Gu1's API is busy: the rest waits for the next run"
+                    "Gu1's API is busy or out of reach: the rest waits for the next run"
                 );
                 break;
             }

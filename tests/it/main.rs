@@ -13,6 +13,7 @@
 //! | `own_write` | a write whose answer is lost or late still publishes, once |
 //! | `serve` | what a socket can do to `serve` |
 //! | `binary` | the real binary: logs, TLS to AWS, fail-closed start |
+//! | `reconcile` | `reconcile` against a fake Gu1 API: what is read, written, published once, printed; refusals, busy, down, slow |
 //! | `secrets` | rotation against Secrets Manager, under forged traffic |
 //! | `properties` | the pure rules, the signature and the parser under generated input |
 //! | `template` | `template.yaml` against the names the code uses |
@@ -28,6 +29,7 @@ mod outages;
 mod own_write;
 mod properties;
 mod receiver;
+mod reconcile;
 mod secrets;
 mod serve;
 mod template;

@@ -1,13 +1,16 @@
 //! The real `gu1-webhook` binary, run as a user runs it: configured by
-//! environment variables only, `serve` on a free loopback port, `sweep` once.
+//! environment variables only, `serve` on a free loopback port, `sweep` and
+//! `reconcile` once.
 
+use super::gu1::{API_KEY, ORGANIZATION_ID};
 use super::proxy::Proxy;
 use super::{Answer, SECOND_SECRET, SECRET, Stack, Value, WebhookClient, free_port};
 use gu1_webhook::local::ApiEvent;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 /// The binary's environment.
+#[derive(Clone)]
 pub struct Env {
     pub vars: Vec<(&'static str, String)>,
 }
@@ -77,6 +80,75 @@ impl Env {
             String::from_utf8_lossy(&output.stderr)
         );
         serde_json::from_slice(&output.stdout).expect("a JSON report")
+    }
+}
+
+/// What one `gu1-webhook reconcile` run did.
+#[derive(Debug)]
+pub struct Reconciled {
+    pub status: ExitStatus,
+    /// The last stdout line, parsed (`Null` when there is none or it is not
+    /// JSON), e.g. `{"checked": 1, "applied": 1, ...}`.
+    pub summary: Value,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Reconciled {
+    /// The summary a run must print: `[checked, applied, unchanged,
+    /// notFound, failed]`, with no other key.
+    pub fn counts(&self) -> [u64; 5] {
+        let keys = ["checked", "applied", "unchanged", "notFound", "failed"];
+        let object = self
+            .summary
+            .as_object()
+            .unwrap_or_else(|| panic!("no JSON summary line: {self:?}"));
+        let mut found: Vec<&str> = object.keys().map(String::as_str).collect();
+        found.sort_unstable();
+        let mut expected = keys.to_vec();
+        expected.sort_unstable();
+        assert_eq!(found, expected, "summary keys: {}", self.summary);
+        keys.map(|key| self.summary[key].as_u64().expect("a count"))
+    }
+}
+
+impl Env {
+    /// This environment with reconciliation configured against Gu1's API at
+    /// `url` (the fake's, or a port nothing answers on).
+    pub fn with_gu1_api(mut self, url: &str) -> Env {
+        self.set("GU1_API_URL", url);
+        self.set("GU1_API_KEY", API_KEY);
+        self.set("GU1_ORGANIZATION_ID", ORGANIZATION_ID);
+        self
+    }
+
+    /// Runs `gu1-webhook reconcile ARGS` to its end, off the test's runtime
+    /// (which serves the fake API meanwhile). Whatever the run did, the API
+    /// key must never show in its output.
+    pub async fn reconcile(&self, args: &[&str]) -> Reconciled {
+        let mut command = self.command();
+        command.arg("reconcile").args(args);
+        let output = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("join")
+            .expect("run gu1-webhook reconcile");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        for stream in [&stdout, &stderr] {
+            assert!(!stream.contains(API_KEY), "the API key shows: {stream}");
+        }
+        let summary = stdout
+            .lines()
+            .rev()
+            .find(|line| !line.trim().is_empty())
+            .and_then(|line| serde_json::from_str(line).ok())
+            .unwrap_or(Value::Null);
+        Reconciled {
+            status: output.status,
+            summary,
+            stdout,
+            stderr,
+        }
     }
 }
 

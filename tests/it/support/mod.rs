@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod gu1;
 pub mod proxy;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
@@ -552,6 +553,26 @@ impl Stack {
         assert!(!item.contains_key("outcomePublishedAt"));
         assert!(self.messages().await.is_empty(), "nothing on the queue yet");
         item
+    }
+
+    /// Makes `session`, if active, look as if nothing had moved it for
+    /// `age`: its key in the stale-sessions index goes back that far (the
+    /// only clock reconciliation reads), so that a run picks it while a
+    /// session just delivered stays fresh, however slow the machine.
+    pub async fn age(&self, session: &str, age: Duration) {
+        let at = gu1_webhook::clock::now_ms() - age.as_millis() as u64;
+        self.dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .key("sessionId", AttributeValue::S(session.into()))
+            .update_expression("SET #checked = :at")
+            .condition_expression("attribute_exists(#active)")
+            .expression_attribute_names("#checked", "lastCheckedAt")
+            .expression_attribute_names("#active", "activeSession")
+            .expression_attribute_values(":at", AttributeValue::N(at.to_string()))
+            .send()
+            .await
+            .expect("an active session to age");
     }
 
     /// How many items the table holds.
