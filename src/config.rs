@@ -296,16 +296,25 @@ impl ReconcileConfig {
 }
 
 /// What [`ReconcileConfig::api_url`] must be.
-pub const API_URL_RULE: &str =
-    "an http:// or https:// URL without query or fragment, e.g. https://api.gu1.ai";
+pub const API_URL_RULE: &str = "an https:// URL without query or fragment, e.g. \
+     https://api.gu1.ai (http:// only to a loopback host: the API key must not travel in clear)";
 
 /// Gu1's API base URL, without a trailing `/`: a URL the client can call
 /// (a mistake here stops the command at start, not once per session).
 pub fn parse_api_url(value: &str) -> Option<String> {
     let url = value.trim().trim_end_matches('/');
     let uri: hyper::Uri = url.parse().ok()?;
-    let callable = matches!(uri.scheme_str(), Some("http" | "https"))
-        && uri.authority().is_some_and(|a| !a.host().is_empty())
+    let host = uri.host().unwrap_or_default();
+    let loopback = host == "localhost"
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let callable = match uri.scheme_str() {
+        Some("https") => true,
+        Some("http") => loopback,
+        _ => false,
+    } && !host.is_empty()
         && uri.query().is_none()
         && !url.contains('#');
     callable.then(|| url.to_owned())
@@ -596,6 +605,8 @@ mod tests {
             ("https://api.gu1.ai", "https://api.gu1.ai"),
             (" https://api.gu1.ai/ ", "https://api.gu1.ai"),
             ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://localhost:8080/", "http://localhost:8080"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
             ("https://gw.example.com/gu1/", "https://gw.example.com/gu1"),
         ] {
             assert_eq!(parse_api_url(value).as_deref(), Some(url), "{value}");
@@ -607,6 +618,8 @@ mod tests {
             "https://api.gu1.ai/x y",
             "https://api.gu1.ai/?org=1",
             "https://api.gu1.ai/#top",
+            "http://api.gu1.ai",
+            "http://10.0.0.1:8080",
         ] {
             assert_eq!(parse_api_url(value), None, "{value}");
         }

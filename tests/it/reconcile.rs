@@ -737,6 +737,8 @@ async fn a_malformed_api_url_is_refused_at_start() {
         "ftp://api.gu1.ai",
         "https://api.gu1.ai/x y",
         "https://api.gu1.ai/?org=1",
+        // Plain HTTP beyond loopback would send the key in clear.
+        "http://api.gu1.ai",
     ] {
         let mut env = Env::for_tests(&w.app, &moto().endpoint).with_gu1_api(&w.gu1.url);
         env.set("GU1_API_URL", url);
@@ -745,7 +747,7 @@ async fn a_malformed_api_url_is_refused_at_start() {
         assert_eq!(run.summary, Value::Null, "{url}: {}", run.stdout);
         assert!(
             run.stderr
-                .contains("GU1_API_URL must be an http:// or https:// URL"),
+                .contains("GU1_API_URL must be an https:// URL"),
             "{url}: {}",
             run.stderr
         );
