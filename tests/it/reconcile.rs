@@ -746,8 +746,7 @@ async fn a_malformed_api_url_is_refused_at_start() {
         failed(&run);
         assert_eq!(run.summary, Value::Null, "{url}: {}", run.stdout);
         assert!(
-            run.stderr
-                .contains("GU1_API_URL must be an https:// URL"),
+            run.stderr.contains("GU1_API_URL must be an https:// URL"),
             "{url}: {}",
             run.stderr
         );

@@ -1,0 +1,263 @@
+//! The AWS side of the configuration: the SDK's standard chain, the one
+//! HTTPS client (and the CA certificates it trusts, which Gu1's API client
+//! shares), the timeouts and retries of every call, and the clients.
+
+use super::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, ConfigError, OPERATION_TIMEOUT, var};
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+use aws_sdk_dynamodb::config::{
+    Credentials, ProvideCredentials, Region, SharedCredentialsProvider, SharedHttpClient,
+};
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_types::SdkConfig;
+use rustls::pki_types::pem::PemObject;
+
+/// The region variable, named in the error when no source gives a region.
+pub const REGION_VAR: &str = "AWS_REGION";
+/// A PEM file of CA certificates to trust *instead of* the system's.
+pub const CA_FILE_VAR: &str = "SSL_CERT_FILE";
+/// Directories (`:`-separated) of PEM files to trust *instead of* the system's.
+pub const CA_DIR_VAR: &str = "SSL_CERT_DIR";
+
+/// The AWS configuration of every client: the SDK's standard chain
+/// (`aws-config`) for the region, credentials and endpoints, with the one
+/// HTTPS client and the timeouts below.
+///
+/// The chain is what every AWS user expects: the environment (what Lambda
+/// sets), `AWS_PROFILE` and the shared config and credentials files, SSO,
+/// web identity (EKS) and container (ECS) credentials, instance metadata;
+/// `AWS_ENDPOINT_URL` and the per-service `AWS_ENDPOINT_URL_DYNAMODB`,
+/// `_SQS`, `_SECRETS_MANAGER`. Fails closed: without a region, or without
+/// credentials from any source, nothing starts (the credentials are fetched
+/// once here, so that a mistake shows at start and not at the first
+/// delivery; from the environment that costs no I/O).
+pub async fn sdk_config_from_env() -> Result<SdkConfig, ConfigError> {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client(&Roots::from_env()?)?)
+        .timeout_config(timeouts())
+        .load()
+        .await;
+    if sdk.region().is_none() {
+        return Err(ConfigError::Missing(REGION_VAR));
+    }
+    let credentials = sdk
+        .credentials_provider()
+        .ok_or(ConfigError::NoCredentials(String::from("no provider")))?;
+    credentials
+        .provide_credentials()
+        .await
+        .map_err(|e| ConfigError::NoCredentials(crate::error_chain(&e)))?;
+    Ok(sdk)
+}
+
+/// An explicit AWS configuration (one region, fixed credentials, one
+/// endpoint) with the same HTTPS client and timeouts: for the tests' and
+/// the demo's own clients.
+pub fn sdk_config(region: Region, credentials: Credentials, endpoint: Option<String>) -> SdkConfig {
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(region)
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .timeout_config(timeouts());
+    if let Ok(client) = Roots::from_env().and_then(|roots| https_client(&roots)) {
+        config.set_http_client(Some(client));
+    }
+    config.set_endpoint_url(endpoint);
+    config.build()
+}
+
+/// The CA certificates HTTPS calls trust, AWS's and Gu1's alike.
+#[derive(Debug, Clone)]
+pub enum Roots {
+    /// The system's (in Lambda, the runtime image's CA bundle).
+    System,
+    /// Only these PEM certificates (`SSL_CERT_FILE`, `SSL_CERT_DIR`), e.g.
+    /// behind a TLS-inspecting proxy: the system's are not read at all.
+    Pem(Vec<u8>),
+}
+
+impl Roots {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut pem = Vec::new();
+        if let Some(file) = var(CA_FILE_VAR) {
+            pem.extend(read_ca(&file)?);
+        }
+        for dir in var(CA_DIR_VAR).iter().flat_map(|dirs| dirs.split(':')) {
+            let entries =
+                std::fs::read_dir(dir).map_err(|e| ConfigError::Ca(format!("{dir}: {e}")))?;
+            let mut files: Vec<_> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .collect();
+            files.sort();
+            for file in files {
+                pem.extend(read_ca(&file.to_string_lossy())?);
+                pem.push(b'\n');
+            }
+        }
+        if var(CA_FILE_VAR).is_none() && var(CA_DIR_VAR).is_none() {
+            return Ok(Self::System);
+        }
+        let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError::Ca(format!("not PEM certificates: {e}")))?;
+        if certificates.is_empty() {
+            return Err(ConfigError::Ca(format!(
+                "no certificate in {CA_FILE_VAR} or {CA_DIR_VAR}"
+            )));
+        }
+        Ok(Self::Pem(pem))
+    }
+}
+
+fn read_ca(path: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| ConfigError::Ca(format!("{path}: {e}")))
+}
+
+/// The HTTPS client of every AWS call: the SDK's own hyper client on rustls,
+/// with ring for its cryptography instead of the default aws-lc, which adds
+/// more to the deployment package than this Lambda gains from it.
+fn https_client(roots: &Roots) -> Result<SharedHttpClient, ConfigError> {
+    let trust_store = match roots {
+        Roots::System => tls::TrustStore::default(),
+        Roots::Pem(pem) => tls::TrustStore::empty()
+            .with_native_roots(false)
+            .with_pem_certificate(pem.clone()),
+    };
+    let context = tls::TlsContext::builder()
+        .with_trust_store(trust_store)
+        .build()
+        .map_err(|e| ConfigError::Ca(e.to_string()))?;
+    let client = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .tls_context(context)
+        .build_https();
+    Ok(SharedHttpClient::new(DeferredTrust::start(client)))
+}
+
+/// The SDK's HTTPS client, but for one moment: as each SDK client is built
+/// (`validate_base_client_config`), it reads and parses the system's CA
+/// certificates, some 4 ms of file reads and PEM parsing on the start-up
+/// path of every command (BENCHMARKS.md). This wrapper lets the clients be
+/// built without it, and does that reading once on a background thread
+/// started with it; the first call finds the certificates read (or waits
+/// for that thread), so nothing is trusted less and nothing is read twice.
+#[derive(Debug)]
+struct DeferredTrust(SharedHttpClient);
+
+impl DeferredTrust {
+    fn start(client: SharedHttpClient) -> Self {
+        let warm = client.clone();
+        std::thread::spawn(move || {
+            let components = RuntimeComponentsBuilder::new("gu1-webhook-trust-store");
+            let _ = warm.validate_base_client_config(&components, &ConfigBag::base());
+        });
+        Self(client)
+    }
+}
+
+impl HttpClient for DeferredTrust {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// The timeouts of every AWS call (see the constants above).
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
+        .build()
+}
+
+/// The AWS clients, built once in `main` from one configuration and shared
+/// by everything the command runs (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+}
+
+impl Clients {
+    /// Every client with the standard retry mode without its retry quota
+    /// (`retry_partition` below says why).
+    pub fn new(sdk: &SdkConfig) -> Self {
+        let partition = retry_partition();
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+                aws_sdk_dynamodb::config::Builder::from(sdk)
+                    .retry_partition(partition.clone())
+                    .build(),
+            ),
+            sqs: aws_sdk_sqs::Client::from_conf(
+                aws_sdk_sqs::config::Builder::from(sdk)
+                    .retry_partition(partition.clone())
+                    .build(),
+            ),
+            secrets: aws_sdk_secretsmanager::Client::from_conf(
+                aws_sdk_secretsmanager::config::Builder::from(sdk)
+                    .retry_partition(partition)
+                    .build(),
+            ),
+        }
+    }
+}
+
+/// The TLS configuration of the HTTPS calls to Gu1's API: rustls with ring,
+/// trusting what the AWS calls trust ([`Roots`]).
+pub fn tls_config() -> Result<rustls::ClientConfig, ConfigError> {
+    let mut roots = rustls::RootCertStore::empty();
+    match Roots::from_env()? {
+        Roots::System => {
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs)
+        }
+        Roots::Pem(pem) => roots.add_parsable_certificates(
+            rustls::pki_types::CertificateDer::pem_slice_iter(&pem).flatten(),
+        ),
+    };
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ConfigError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The standard retry mode (3 attempts, exponential backoff) without its
+/// retry quota, so that every call gets its attempts within
+/// [`OPERATION_TIMEOUT`] whatever happened before.
+///
+/// Why: the quota is a per-process bucket that each retried timeout drains
+/// by 10 of 500 tokens, so a burst of about 50 timeouts (an AWS blip) leaves
+/// every later call a single 1.5 s attempt until enough calls succeed. It
+/// protects a service from the retry storms of many threads; an instance
+/// here runs one delivery at a time, each call already stops at 3 attempts
+/// and 4 s, and API Gateway's throttling bounds the instances. Keeping the
+/// quota would only turn the next delivery's transient error into a 503.
+fn retry_partition() -> aws_sdk_dynamodb::config::retry::RetryPartition {
+    use aws_sdk_dynamodb::config::retry::{RetryPartition, TokenBucket};
+    RetryPartition::custom("gu1-webhook")
+        .token_bucket(TokenBucket::unlimited())
+        .build()
+}
