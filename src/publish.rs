@@ -17,7 +17,6 @@ use crate::session::{
 };
 use crate::store::{SessionStore, StoreError, Written};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -136,7 +135,7 @@ impl OutcomeQueue {
         let output = request
             .send()
             .await
-            .map_err(|e| SendError(DisplayErrorContext(e).to_string()))?;
+            .map_err(|e| SendError(crate::error_chain(&e)))?;
         Ok(output.message_id.unwrap_or_default())
     }
 }

@@ -204,7 +204,7 @@ pub async fn fetch(
         .await
         .map_err(|e| {
             SecretsError::SecretsManager(
-                aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+                crate::error_chain(&e),
             )
         })?
         .secret_string

@@ -31,7 +31,7 @@ use crate::clock::rfc3339;
 use crate::decide::{Verdict, verdict};
 use crate::session::{SessionEvent, SessionId, SessionRecord, SessionStatus, WriteToken};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use std::collections::HashMap;
@@ -82,7 +82,7 @@ impl StoreError {
     fn new(operation: &'static str, err: impl std::error::Error) -> Self {
         Self {
             operation,
-            detail: DisplayErrorContext(err).to_string(),
+            detail: crate::error_chain(&err),
         }
     }
 
