@@ -73,6 +73,8 @@ SIGNING_SECRET = b"gu1-local-demo-secret"
 RECONCILED = "deploy-test-reconciled"
 STALE = "deploy-test-stale"
 UNKNOWN_TO_GU1 = "deploy-test-unknown-to-gu1"
+# A session Gu1 finished but never delivered to us: a one-off run creates it.
+NEVER_DELIVERED = "deploy-test-never-delivered"
 
 
 class Failed(Exception):
@@ -295,6 +297,7 @@ def describe(stack_name, fake_url):
               "--cli-binary-format raw-in-base64-out \\\n"
               "    --payload '{\"sessions\":[\"bio-session-uuid\"]}' out.json && cat out.json")
         print(f"  curl {fake_url}/_fake/requests")
+        print("(That is AWS CLI v2; with v1, leave out --cli-binary-format raw-in-base64-out.)")
 
 
 # ---------------------------------------------------------------- exercise
@@ -525,8 +528,9 @@ def get_item(ddb, table, session):
 
 def reconcile(stack, api, fake, ddb, sqs, lam, table, queue_url):
     """The reconcile function under its role, against fake-gu1: a one-off run
-    for one session, a scheduled run over the stale sessions, a run again
-    that changes nothing, and a refused API key."""
+    for one session and a second that changes nothing, one for a session
+    never delivered, a scheduled run over the stale sessions and a second
+    that finds none, and a refused API key."""
     print("-- reconciliation (the reconcile function -> Gu1's API, a stand-in on loopback)")
     check("ReconcileFunctionName" in stack.outputs,
           "the stack has no reconcile function: deploy it with Gu1ApiKeySecretArn")
@@ -585,6 +589,23 @@ def reconcile(stack, api, fake, ddb, sqs, lam, table, queue_url):
     check([r["session"] for r in requests] == [RECONCILED],
           f"{RECONCILED} again: expected Gu1's API to be asked for it once, it saw {requests}")
     say(f"again: {json.dumps(got[0])}; the item as it was, nothing new on the queue")
+
+    # A one-off run for a session we never heard of.
+    fake.set_session(api_session(NEVER_DELIVERED, "approved", organization,
+                                 time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())))
+    got = invoke_reconcile(lam, function, {"sessions": [NEVER_DELIVERED]})
+    expect_report(f"{NEVER_DELIVERED} (never delivered)", got, checked=1, applied=1)
+    item = get_item(ddb, table, NEVER_DELIVERED)
+    check(item.get("status", {}).get("S") == "approved" and item.get("event", {}).get("S") == "reconcile"
+          and "outcomePublishedAt" in item,
+          f"{NEVER_DELIVERED}: expected an approved item from reconcile, published: {item}")
+    messages = receive(sqs, queue_url, 1)
+    check([(m["sessionId"], m["status"]) for m in messages] == [(NEVER_DELIVERED, "approved")],
+          f"expected one outcome ({NEVER_DELIVERED} approved) on the queue, got {messages}")
+    check([r["session"] for r in requests_since()] == [NEVER_DELIVERED],
+          f"{NEVER_DELIVERED}: Gu1's API was not asked for it once")
+    say(f"{NEVER_DELIVERED} (never delivered, Gu1 says approved): {json.dumps(got[0])}; "
+        "stored and published once")
 
     # A scheduled run: what nothing has moved for ReconcileStaleAfterSeconds,
     # found through the StaleSessions index (made stale here by moving its
