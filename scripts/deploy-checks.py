@@ -7,9 +7,11 @@ which act as the account's administrator. Every request goes to 127.0.0.1.
 
   deploy-checks.py same-binary ZIP FILE     FILE is the bootstrap inside ZIP
   deploy-checks.py route STACK              create the HTTP API's routes (below)
-  deploy-checks.py describe STACK           names and URLs, for scripts/deploy-local
-  deploy-checks.py exercise STACK URL       deliveries, table, queue, sweeper, roles
-  deploy-checks.py remains STACK TABLE SECRET_ARN   after `sam delete`
+  deploy-checks.py fake-gu1 PORT_FILE KEY ORG   a stand-in for Gu1's API (below)
+  deploy-checks.py describe STACK FAKE_URL  names and URLs, for scripts/deploy-local
+  deploy-checks.py exercise STACK URL FAKE_URL   deliveries, table, queue, sweeper,
+                                            reconciliation, roles
+  deploy-checks.py remains STACK TABLE SECRET_ARN...   after `sam delete`
   deploy-checks.py logs STACK [LINES]       what the functions logged
 
 Routing: SAM turns the HttpApi event into an OpenAPI `Body` on the
@@ -21,17 +23,32 @@ MiniStack that imports them), it leaves them alone. Deliveries then go
 through the deployed API: MiniStack's API Gateway, the Lambda proxy
 integration (payload v2) and the real bootstrap running under its role.
 
+Gu1's API: `fake-gu1` serves, on a free 127.0.0.1 port (written to
+PORT_FILE once it listens), what the reconcile function reads:
+`GET /api/kyc/biometric/sessions/{id}` answers the session set for that id
+(a JSON object shaped like a webhook's payload), 404 for an id it does not
+know, 401 without `Authorization: Bearer KEY` and 403 without
+`X-Organization-ID: ORG`, and records every such request. The checks set
+sessions with `PUT /_fake/sessions/{id}` (the JSON body) and read the
+requests with `GET /_fake/requests`. It ends with the process that started
+it (deploy-test), even one killed too hard to clean up.
+
 A failed check prints what was expected and what came instead, and exits 1.
 """
 import base64
 import hashlib
+import hmac
 import http.client
+import http.server
 import json
+import os
 import pathlib
 import re
 import sys
+import threading
 import time
 import urllib.parse
+import urllib.request
 import zipfile
 
 import boto3
@@ -46,6 +63,18 @@ TERMINAL = {"approved", "rejected", "abandoned", "cancelled", "expired"}
 BAD_SIGNATURE = "08-bad-signature"
 # The session the sweeper check leaves pending (not one of the events/ ones).
 SWEPT = "deploy-test-swept"
+# The webhook secret deliveries made up here are signed with: the README's
+# local secret, the second of deploy-test's list (as for the events/ files).
+SIGNING_SECRET = b"gu1-local-demo-secret"
+# Reconciliation's sessions: one delivered pending that Gu1's API then says
+# is approved (a one-off run, as README Operate shows); one in progress that
+# the API says is rejected and one pending the API does not know, both found
+# stale by a scheduled run.
+RECONCILED = "deploy-test-reconciled"
+STALE = "deploy-test-stale"
+UNKNOWN_TO_GU1 = "deploy-test-unknown-to-gu1"
+# A session Gu1 finished but never delivered to us: a one-off run creates it.
+NEVER_DELIVERED = "deploy-test-never-delivered"
 
 
 class Failed(Exception):
@@ -154,9 +183,100 @@ def route(stack_name):
                     f"(payload {spec.get('payloadFormatVersion')})")
 
 
+# ---------------------------------------------------------------- fake-gu1
+
+SESSION_PATH = "/api/kyc/biometric/sessions/"
+CONTROL_PATH = "/_fake/sessions/"
+
+
+def fake_gu1(port_file, key, organization):
+    """Gu1's API as the reconcile function reads it (see the module's doc)."""
+    sessions, requests, lock = {}, [], threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def answer(self, status, body):
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if self.path == "/_fake/requests":
+                with lock:
+                    return self.answer(200, requests)
+            if not self.path.startswith(SESSION_PATH):
+                return self.answer(404, {"error": "Not Found"})
+            session = urllib.parse.unquote(self.path[len(SESSION_PATH):])
+            authorization = self.headers.get("Authorization")
+            organization_sent = self.headers.get("X-Organization-ID")
+            with lock:
+                if authorization != f"Bearer {key}":
+                    status, body = 401, {"error": "Unauthorized"}
+                elif organization_sent != organization:
+                    status, body = 403, {"error": "Forbidden"}
+                elif session in sessions:
+                    status, body = 200, sessions[session]
+                else:
+                    status, body = 404, {"error": "Biometric session not found"}
+                requests.append({"session": session, "authorization": authorization,
+                                 "organization": organization_sent, "status": status})
+            self.answer(status, body)
+
+        def do_PUT(self):
+            if not self.path.startswith(CONTROL_PATH):
+                return self.answer(404, {"error": "Not Found"})
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            with lock:
+                sessions[urllib.parse.unquote(self.path[len(CONTROL_PATH):])] = body
+            self.answer(200, body)
+
+        def log_message(self, format, *args):
+            print(f"fake-gu1: {format % args}", file=sys.stderr, flush=True)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    parent = os.getppid()
+
+    def orphaned():
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+    pathlib.Path(port_file).write_text(str(server.server_address[1]))
+    server.serve_forever()
+
+
+class FakeGu1:
+    """The checks' side of fake-gu1."""
+
+    def __init__(self, url):
+        check(urllib.parse.urlsplit(url).hostname == "127.0.0.1", f"{url} is not on loopback")
+        self.url = url.rstrip("/")
+
+    def _call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        # Loopback only: no proxy, whatever the environment says.
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def set_session(self, session):
+        self._call("PUT", CONTROL_PATH + urllib.parse.quote(session["id"], safe=""), session)
+
+    def requests(self):
+        return self._call("GET", "/_fake/requests")
+
+
 # ---------------------------------------------------------------- describe
 
-def describe(stack_name):
+def describe(stack_name, fake_url):
     stack = Stack(stack_name)
     url = f"{stack.api_endpoint()}/webhooks/gu1"
     print(f"\nStack outputs ({stack_name}):")
@@ -168,6 +288,16 @@ def describe(stack_name):
     print("  body=$(jq -r .body events/03-session-approved.json)")
     print("  sig=$(jq -r '.headers[\"x-webhook-signature\"]' events/03-session-approved.json)")
     print(f"  curl -i {url} -H \"X-Webhook-Signature: $sig\" --data-binary \"$body\"")
+    if "ReconcileFunctionName" in stack.outputs:
+        session = '{"id":"bio-session-uuid","entityId":"entity-uuid","status":"approved"}'
+        print(f"\nReconciliation reads Gu1's API from a stand-in at {fake_url} (key and organization")
+        print("as deployed). Say what Gu1 answers for a session, reconcile it, see what it was asked:")
+        print(f"  curl -X PUT {fake_url}{CONTROL_PATH}bio-session-uuid -d '{session}'")
+        print(f"  aws lambda invoke --function-name {stack.outputs['ReconcileFunctionName']} "
+              "--cli-binary-format raw-in-base64-out \\\n"
+              "    --payload '{\"sessions\":[\"bio-session-uuid\"]}' out.json && cat out.json")
+        print(f"  curl {fake_url}/_fake/requests")
+        print("(That is AWS CLI v2; with v1, leave out --cli-binary-format raw-in-base64-out.)")
 
 
 # ---------------------------------------------------------------- exercise
@@ -222,7 +352,7 @@ def expect_answer(what, got, want_status, result=None, **fields):
     check(ok, f"{what}: expected {want_status} {result or ''} {fields or ''}, got {code} {body}")
 
 
-def exercise(stack_name, webhook_url):
+def exercise(stack_name, webhook_url, fake_url):
     stack = Stack(stack_name)
     url = urllib.parse.urlsplit(webhook_url)
     check(url.hostname.endswith(".localhost"), f"{webhook_url} is not on the emulator")
@@ -335,9 +465,201 @@ def exercise(stack_name, webhook_url):
     who = "this run" if output.get("published") == 1 else "the scheduled run, just before"
     say(f"invoked: {json.dumps(output)}; {SWEPT} published once (by {who})")
 
+    # -- reconciliation -----------------------------------------------------------------
+    reconcile(stack, api, FakeGu1(fake_url), ddb, sqs, lam, table, queue_url)
+
     # -- the roles --------------------------------------------------------------------
     print("-- the roles (IAM enforced: the calls above ran under them; now what else they may do)")
     roles(stack)
+
+
+def api_session(session, status, organization, when):
+    """A session as Gu1's API (and a webhook's payload) has it."""
+    terminal = status in TERMINAL
+    body = {"id": session, "entityId": "entity-deploy-test", "organizationId": organization,
+            "status": status, "mode": "face_match",
+            "sessionUrl": "https://verify.example.com/session/deploy-test",
+            "rejectionCode": "FACE_MATCH_SCORE_LOW" if status == "rejected" else None,
+            "rejectionMessage": "Face match score 28.5 is below organization threshold 30"
+            if status == "rejected" else None,
+            "createdAt": when, "updatedAt": when, "completedAt": when if terminal else None,
+            "entity": {"id": "entity-deploy-test", "externalId": "customer-deploy-test",
+                       "name": "Jane Doe", "type": "person"}}
+    if terminal:
+        body["decision"] = {"face_match": {"status": "Approved", "score": 99.2},
+                            "liveness": {"status": "Approved", "score": 98.5}}
+    return body
+
+
+def deliver(api, session, status, organization):
+    """Sends a signed delivery of `session` at `status` through the deployed
+    API; it must be applied."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    event = f"biometric.session_{'created' if status == 'pending' else status}"
+    body = json.dumps({"event": event, "timestamp": when, "organizationId": organization,
+                       "payload": api_session(session, status, organization, when)}).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "Gu1-Webhooks/1.0",
+               "X-Webhook-Event": event, "X-Webhook-Id": f"wh-{session}-{status}",
+               "X-Webhook-Timestamp": when,
+               "X-Webhook-Signature": hmac.new(SIGNING_SECRET, body, hashlib.sha256).hexdigest()}
+    got = answer(*api.request("POST", "/webhooks/gu1", body, headers)[::2])
+    expect_answer(f"a delivery of {session} ({status})", got, 200, "applied",
+                  sessionId=session, status=status)
+
+
+def invoke_reconcile(lam, function, payload):
+    """Invokes the reconcile function; (its report or error, whether it failed)."""
+    response = lam.invoke(FunctionName=function, Payload=json.dumps(payload).encode())
+    return json.loads(response["Payload"].read() or b"null"), "FunctionError" in response
+
+
+def expect_report(what, got, **want):
+    report, failed = got
+    expected = {"checked": 0, "applied": 0, "unchanged": 0, "notFound": 0, "failed": 0, **want}
+    check(not failed and report == expected,
+          f"{what}: expected the report {json.dumps(expected)}, got "
+          + ("a function error " if failed else "") + json.dumps(report))
+
+
+def get_item(ddb, table, session):
+    return ddb.get_item(TableName=table, Key={"sessionId": {"S": session}},
+                        ConsistentRead=True).get("Item", {})
+
+
+def reconcile(stack, api, fake, ddb, sqs, lam, table, queue_url):
+    """The reconcile function under its role, against fake-gu1: a one-off run
+    for one session and a second that changes nothing, one for a session
+    never delivered, a scheduled run over the stale sessions and a second
+    that finds none, and a refused API key."""
+    print("-- reconciliation (the reconcile function -> Gu1's API, a stand-in on loopback)")
+    check("ReconcileFunctionName" in stack.outputs,
+          "the stack has no reconcile function: deploy it with Gu1ApiKeySecretArn")
+    function = stack.outputs["ReconcileFunctionName"]
+    organization = stack.parameters["Gu1OrganizationId"]
+    secrets = boto3.client("secretsmanager")
+    key_arn = stack.parameters["Gu1ApiKeySecretArn"]
+    key = secrets.get_secret_value(SecretId=key_arn)["SecretString"]
+    seen = 0
+
+    def requests_since():
+        nonlocal seen
+        requests = fake.requests()
+        new, seen = requests[seen:], len(requests)
+        return new
+
+    # A one-off run, as README Operate shows: Gu1 says approved, we hold pending.
+    deliver(api, RECONCILED, "pending", organization)
+    before = get_item(ddb, table, RECONCILED)
+    check(before.get("activeSession", {}).get("S") == "ACTIVE",
+          f"{RECONCILED}: pending but not in the StaleSessions index: {sorted(before)}")
+    fake.set_session(api_session(RECONCILED, "approved", organization,
+                                 time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())))
+    got = invoke_reconcile(lam, function, {"sessions": [RECONCILED]})
+    expect_report(f'{{"sessions":["{RECONCILED}"]}}', got, checked=1, applied=1)
+    item = get_item(ddb, table, RECONCILED)
+    check(item.get("status", {}).get("S") == "approved" and item.get("event", {}).get("S") == "reconcile",
+          f"{RECONCILED}: expected status approved and event reconcile, got "
+          f"{item.get('status')} {item.get('event')}")
+    check("outcomePublishedAt" in item and "pendingOutcome" not in item and "activeSession" not in item,
+          f"{RECONCILED}: approved by reconciliation but not published, or still active: {sorted(item)}")
+    messages = receive(sqs, queue_url, 1)
+    check([(m["sessionId"], m["status"]) for m in messages] == [(RECONCILED, "approved")],
+          f"expected one outcome ({RECONCILED} approved) on the queue, got {messages}")
+    requests = requests_since()
+    check([r["session"] for r in requests] == [RECONCILED],
+          f"expected Gu1's API to be asked for {RECONCILED} once, it saw {requests}")
+    check(requests[0]["authorization"] == f"Bearer {key}" and requests[0]["organization"] == organization,
+          "Gu1's API did not get the key from the secret and the organization id: "
+          f"Authorization {'set' if requests[0]['authorization'] else 'missing'}, "
+          f"X-Organization-ID {requests[0]['organization']!r}")
+    say(f"{RECONCILED}: pending, Gu1 says approved; invoked with "
+        f'{{"sessions":["{RECONCILED}"]}}: {json.dumps(got[0])}')
+    say("  the item: approved, event reconcile, published; one outcome on the queue; "
+        "Gu1's API got Bearer <the secret's key> and X-Organization-ID")
+
+    got = invoke_reconcile(lam, function, {"sessions": [RECONCILED]})
+    expect_report(f"{RECONCILED} again", got, checked=1, unchanged=1)
+    again = get_item(ddb, table, RECONCILED)
+    check(again.get("version") == item.get("version")
+          and again.get("outcomeMessageId") == item.get("outcomeMessageId"),
+          f"{RECONCILED} again: the item changed: version {item.get('version')} -> {again.get('version')}")
+    messages = receive(sqs, queue_url, 0, wait_s=3)
+    check(not messages, f"{RECONCILED} again: expected nothing new on the queue, got {messages}")
+    requests = requests_since()
+    check([r["session"] for r in requests] == [RECONCILED],
+          f"{RECONCILED} again: expected Gu1's API to be asked for it once, it saw {requests}")
+    say(f"again: {json.dumps(got[0])}; the item as it was, nothing new on the queue")
+
+    # A one-off run for a session we never heard of.
+    fake.set_session(api_session(NEVER_DELIVERED, "approved", organization,
+                                 time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())))
+    got = invoke_reconcile(lam, function, {"sessions": [NEVER_DELIVERED]})
+    expect_report(f"{NEVER_DELIVERED} (never delivered)", got, checked=1, applied=1)
+    item = get_item(ddb, table, NEVER_DELIVERED)
+    check(item.get("status", {}).get("S") == "approved" and item.get("event", {}).get("S") == "reconcile"
+          and "outcomePublishedAt" in item,
+          f"{NEVER_DELIVERED}: expected an approved item from reconcile, published: {item}")
+    messages = receive(sqs, queue_url, 1)
+    check([(m["sessionId"], m["status"]) for m in messages] == [(NEVER_DELIVERED, "approved")],
+          f"expected one outcome ({NEVER_DELIVERED} approved) on the queue, got {messages}")
+    check([r["session"] for r in requests_since()] == [NEVER_DELIVERED],
+          f"{NEVER_DELIVERED}: Gu1's API was not asked for it once")
+    say(f"{NEVER_DELIVERED} (never delivered, Gu1 says approved): {json.dumps(got[0])}; "
+        "stored and published once")
+
+    # A scheduled run: what nothing has moved for ReconcileStaleAfterSeconds,
+    # found through the StaleSessions index (made stale here by moving its
+    # lastCheckedAt back), and only that.
+    stale_after = int(stack.parameters["ReconcileStaleAfterSeconds"])
+    deliver(api, STALE, "in_progress", organization)
+    deliver(api, UNKNOWN_TO_GU1, "pending", organization)
+    long_ago = int(time.time() * 1000) - (stale_after + 600) * 1000
+    for session in (STALE, UNKNOWN_TO_GU1):
+        ddb.update_item(TableName=table, Key={"sessionId": {"S": session}},
+                        UpdateExpression="SET lastCheckedAt = :t",
+                        ExpressionAttributeValues={":t": {"N": str(long_ago)}})
+    fake.set_session(api_session(STALE, "rejected", organization,
+                                 time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())))
+    got = invoke_reconcile(lam, function, scheduled_event())
+    expect_report("a scheduled run", got, checked=2, applied=1, notFound=1)
+    requests = requests_since()
+    check(sorted(r["session"] for r in requests) == sorted([STALE, UNKNOWN_TO_GU1]),
+          f"a scheduled run: expected Gu1's API to be asked for {STALE} and {UNKNOWN_TO_GU1} "
+          f"(the stale ones), it saw {[r['session'] for r in requests]}")
+    item = get_item(ddb, table, STALE)
+    check(item.get("status", {}).get("S") == "rejected" and item.get("event", {}).get("S") == "reconcile"
+          and item.get("rejectionCode", {}).get("S") == "FACE_MATCH_SCORE_LOW"
+          and "outcomePublishedAt" in item,
+          f"{STALE}: expected rejected by reconcile, with its rejection code, and published: {item}")
+    unknown = get_item(ddb, table, UNKNOWN_TO_GU1)
+    checked_at = int(unknown.get("lastCheckedAt", {}).get("N", "0"))
+    check(unknown.get("status", {}).get("S") == "pending" and checked_at > long_ago,
+          f"{UNKNOWN_TO_GU1}: expected still pending and marked checked, got {unknown}")
+    messages = receive(sqs, queue_url, 1)
+    check([(m["sessionId"], m["status"]) for m in messages] == [(STALE, "rejected")],
+          f"expected one outcome ({STALE} rejected) on the queue, got {messages}")
+    say(f"a scheduled run ({STALE} in progress and {UNKNOWN_TO_GU1} pending, both stale): "
+        f"{json.dumps(got[0])}")
+    say(f"  {STALE}: rejected by reconcile, one outcome on the queue; "
+        f"{UNKNOWN_TO_GU1}: Gu1's 404, still pending, back of the stale queue")
+    got = invoke_reconcile(lam, function, scheduled_event())
+    expect_report("a scheduled run again", got)
+    check(not requests_since(), "a scheduled run again: Gu1's API was asked again")
+    say(f"again: {json.dumps(got[0])}, nothing asked of Gu1's API")
+
+    # A refused key (read for each run, so a new value counts at once).
+    secrets.put_secret_value(SecretId=key_arn, SecretString="not-the-key")
+    try:
+        report, failed = invoke_reconcile(lam, function, {"sessions": [RECONCILED]})
+    finally:
+        secrets.put_secret_value(SecretId=key_arn, SecretString=key)
+    message = report.get("errorMessage", "") if isinstance(report, dict) else ""
+    check(failed and "refused our credentials (401)" in message,
+          f"a wrong API key: expected a function error saying the credentials were refused, got "
+          f"{'a function error ' if failed else ''}{report}")
+    requests = requests_since()
+    check([r["status"] for r in requests] == [401], f"a wrong API key: Gu1's API saw {requests}")
+    say(f"a wrong API key: function error \"{message}\"")
 
 
 def scheduled_event():
@@ -374,58 +696,89 @@ def roles(stack):
     the calls above) what each function's role may do: exactly what its code
     calls is allowed, and a sample of what it must not do is denied."""
     iam = boto3.client("iam")
+    lam = boto3.client("lambda")
     region = boto3.session.Session().region_name
     table = boto3.client("dynamodb").describe_table(
         TableName=stack.outputs["SessionsTableName"])["Table"]["TableArn"]
-    index = f"{table}/index/UnpublishedOutcomes"
+    unpublished = f"{table}/index/UnpublishedOutcomes"
+    stale = f"{table}/index/StaleSessions"
     queue = stack.outputs["OutcomesQueueArn"]
     dlq = queue.replace("-outcomes", "-outcomes-dlq")
-    secret = stack.parameters["WebhookSecretArn"]
+    webhook_secret = stack.parameters["WebhookSecretArn"]
+    api_key = stack.parameters["Gu1ApiKeySecretArn"]
     other_secret = f"arn:aws:secretsmanager:{region}:000000000000:secret:some-other-secret-AbCdEf"
-    logs = f"arn:aws:logs:{region}:000000000000:log-group:/aws/lambda/{stack.name}-receiver:*"
 
-    common_allowed = [("dynamodb:UpdateItem", table), ("sqs:SendMessage", queue),
-                      ("secretsmanager:GetSecretValue", secret),
-                      ("logs:CreateLogStream", logs), ("logs:PutLogEvents", logs)]
-    common_denied = [("dynamodb:Scan", table), ("dynamodb:GetItem", table), ("dynamodb:PutItem", table),
-                     ("dynamodb:DeleteItem", table), ("dynamodb:DeleteTable", table),
-                     ("sqs:ReceiveMessage", queue), ("sqs:DeleteMessage", queue),
-                     ("sqs:PurgeQueue", queue), ("sqs:DeleteQueue", queue), ("sqs:SendMessage", dlq),
-                     ("secretsmanager:PutSecretValue", secret), ("secretsmanager:DeleteSecret", secret),
-                     ("secretsmanager:GetSecretValue", other_secret),
-                     ("iam:PassRole", "*"), ("lambda:InvokeFunction", "*")]
+    def log_calls(function):
+        group = f"arn:aws:logs:{region}:000000000000:log-group:/aws/lambda/{stack.name}-{function}:*"
+        return [("logs:CreateLogStream", group), ("logs:PutLogEvents", group)]
+
+    # Every role: its writes and sends, nothing else on the table, the queues
+    # or the secrets.
+    allowed = [("dynamodb:UpdateItem", table), ("sqs:SendMessage", queue)]
+    denied = [("dynamodb:Scan", table), ("dynamodb:GetItem", table), ("dynamodb:PutItem", table),
+              ("dynamodb:DeleteItem", table), ("dynamodb:DeleteTable", table),
+              ("dynamodb:Query", table),
+              ("sqs:ReceiveMessage", queue), ("sqs:DeleteMessage", queue),
+              ("sqs:PurgeQueue", queue), ("sqs:DeleteQueue", queue), ("sqs:SendMessage", dlq),
+              ("secretsmanager:GetSecretValue", other_secret),
+              ("iam:PassRole", "*"), ("lambda:InvokeFunction", "*")]
+    for secret in (webhook_secret, api_key):
+        denied += [("secretsmanager:PutSecretValue", secret), ("secretsmanager:DeleteSecret", secret)]
+    # Per function (logical id): what its code calls, and what only another
+    # function may do.
     expected = {
-        "ReceiverFunctionRole": (common_allowed,
-                                 common_denied + [("dynamodb:Query", table), ("dynamodb:Query", index)]),
-        "SweeperFunctionRole": (common_allowed + [("dynamodb:Query", index)],
-                                common_denied + [("dynamodb:Query", table)]),
+        "ReceiverFunction": (
+            allowed + log_calls("receiver") + [("secretsmanager:GetSecretValue", webhook_secret)],
+            denied + [("dynamodb:Query", unpublished), ("dynamodb:Query", stale),
+                      ("secretsmanager:GetSecretValue", api_key)]),
+        "SweeperFunction": (
+            allowed + log_calls("sweeper") + [("dynamodb:Query", unpublished)],
+            denied + [("dynamodb:Query", stale), ("secretsmanager:GetSecretValue", webhook_secret),
+                      ("secretsmanager:GetSecretValue", api_key)]),
+        "ReconcileFunction": (
+            allowed + log_calls("reconcile") + [("dynamodb:Query", stale),
+                                           ("secretsmanager:GetSecretValue", api_key)],
+            denied + [("dynamodb:Query", unpublished),
+                      ("secretsmanager:GetSecretValue", webhook_secret)]),
     }
-    # A new function (the reconcile function, say) brings a new role: this
-    # check, and the invocations above, must learn what its code calls.
+    # A new function brings a new role: this check, and the invocations
+    # above, must learn what its code calls. Each function's role is the one
+    # Lambda runs it under; a role no known function runs under is unknown too.
     cf_types = {r["LogicalResourceId"]: r["ResourceType"] for r in
                 stack.cf.describe_stack_resources(StackName=stack.name)["StackResources"]}
-    unknown = sorted(lid for lid, kind in cf_types.items()
-                     if kind in ("AWS::IAM::Role", "AWS::Lambda::Function")
-                     and lid not in expected and lid not in ("ReceiverFunction", "SweeperFunction"))
+    functions = sorted(lid for lid, kind in cf_types.items() if kind == "AWS::Lambda::Function")
+    unknown = [lid for lid in functions if lid not in expected]
     check(not unknown, f"the stack has {unknown}, which scripts/deploy-checks.py does not exercise: "
           "invoke the function and list what its role may and may not do")
-    for logical_id, (allowed, denied) in expected.items():
-        role_arn = iam.get_role(RoleName=stack.resources[logical_id])["Role"]["Arn"]
+    missing = [lid for lid in expected if lid not in functions]
+    check(not missing, f"the stack lacks {missing}, which scripts/deploy-checks.py expects")
+    role_of = {lid: lam.get_function_configuration(FunctionName=stack.resources[lid])["Role"]
+               for lid in functions}
+    role_names = {arn.rsplit("/", 1)[-1] for arn in role_of.values()}
+    stray = sorted(lid for lid, kind in cf_types.items()
+                   if kind == "AWS::IAM::Role" and stack.resources[lid] not in role_names)
+    check(not stray, f"the stack has roles {stray} that no known function runs under: "
+          "scripts/deploy-checks.py must learn what they may do")
+    check(len(role_names) == len(functions), f"functions share a role: {role_of}")
+    for logical_id, (allowed_calls, denied_calls) in expected.items():
+        role_arn = role_of[logical_id]
         wrong = []
-        for want, cases in (("allowed", allowed), ("denied", denied)):
+        for want, cases in (("allowed", allowed_calls), ("denied", denied_calls)):
             for action, resource in cases:
                 result = iam.simulate_principal_policy(
                     PolicySourceArn=role_arn, ActionNames=[action], ResourceArns=[resource],
                 )["EvaluationResults"][0]["EvalDecision"]
                 if (result == "allowed") != (want == "allowed"):
                     wrong.append(f"{action} on {resource.rsplit(':', 1)[-1]}: {result}, should be {want}")
-        check(not wrong, f"{logical_id}:\n      " + "\n      ".join(wrong))
-        say(f"{logical_id}: {len(allowed)} needed calls allowed, {len(denied)} others denied")
+        check(not wrong, f"{logical_id}'s role ({role_arn.rsplit('/', 1)[-1]}):\n      "
+              + "\n      ".join(wrong))
+        say(f"{logical_id}'s role: {len(allowed_calls)} needed calls allowed, "
+            f"{len(denied_calls)} others denied")
 
 
 # ---------------------------------------------------------------- remains
 
-def remains(stack_name, table, secret_arn):
+def remains(stack_name, table, *secret_arns):
     cf = boto3.client("cloudformation")
     try:
         status = cf.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
@@ -440,9 +793,10 @@ def remains(stack_name, table, secret_arn):
     check(count > 0, f"table {table} is empty")
     say(f"table {table}: kept (DeletionPolicy Retain), {count} items")
 
-    secret = boto3.client("secretsmanager").describe_secret(SecretId=secret_arn)
-    check("DeletedDate" not in secret, f"secret {secret_arn} is scheduled for deletion")
-    say(f"secret {secret['Name']}: kept (created outside the stack)")
+    for secret_arn in secret_arns:
+        secret = boto3.client("secretsmanager").describe_secret(SecretId=secret_arn)
+        check("DeletedDate" not in secret, f"secret {secret_arn} is scheduled for deletion")
+        say(f"secret {secret['Name']}: kept (created outside the stack)")
 
     functions = [f["FunctionName"] for f in boto3.client("lambda").list_functions()["Functions"]
                  if f["FunctionName"].startswith(f"{stack_name}-")]
@@ -457,8 +811,10 @@ def logs(stack_name, lines="15"):
     """The last lines each function logged (for a failure message)."""
     stack = Stack(stack_name)
     client = boto3.client("logs")
-    for key in ("ReceiverLogGroup", "SweeperLogGroup"):
-        group = stack.outputs[key]
+    for key in ("ReceiverLogGroup", "SweeperLogGroup", "ReconcileLogGroup"):
+        group = stack.outputs.get(key)
+        if group is None:
+            continue
         try:
             events = client.filter_log_events(logGroupName=group)["events"]
         except client.exceptions.ResourceNotFoundException:
@@ -471,8 +827,8 @@ def logs(stack_name, lines="15"):
 
 # ---------------------------------------------------------------- main
 
-COMMANDS = {"same-binary": same_binary, "route": route, "describe": describe,
-            "exercise": exercise, "remains": remains, "logs": logs}
+COMMANDS = {"same-binary": same_binary, "route": route, "fake-gu1": fake_gu1,
+            "describe": describe, "exercise": exercise, "remains": remains, "logs": logs}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -53,7 +53,16 @@ pub async fn reconciler(
     let api_key = match &config.api_key {
         ApiKeySource::Key(key) => key.clone(),
         ApiKeySource::SecretsManager { secret_id } => {
-            ApiKey::new(crate::secrets::fetch(&clients.secrets, secret_id).await?)
+            // Said as what it is: the webhook secrets are not this function's.
+            let key = crate::secrets::fetch(&clients.secrets, secret_id)
+                .await
+                .map_err(|e| match e {
+                    SecretsError::SecretsManager(detail) => {
+                        format!("could not read Gu1's API key from Secrets Manager: {detail}")
+                    }
+                    other => other.to_string(),
+                })?;
+            ApiKey::new(key)
         }
     };
     let api = Gu1Api::new(
