@@ -232,14 +232,22 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
 /// for EMF metric lines and the sweep report); the level comes from
 /// `RUST_LOG` (default `info`).
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A level (`error` ... `trace`); anything else, or nothing, is `info`.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|level| {
+            level
+                .trim()
+                .parse::<tracing_subscriber::filter::LevelFilter>()
+                .ok()
+        })
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
         .with_current_span(true)
         .with_span_list(false)
-        .with_env_filter(filter)
+        .with_max_level(filter)
         .with_writer(std::io::stderr)
         .init();
 }

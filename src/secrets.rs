@@ -202,11 +202,7 @@ pub async fn fetch(
         .secret_id(secret_id)
         .send()
         .await
-        .map_err(|e| {
-            SecretsError::SecretsManager(
-                crate::error_chain(&e),
-            )
-        })?
+        .map_err(|e| SecretsError::SecretsManager(crate::error_chain(&e)))?
         .secret_string
         .ok_or_else(|| SecretsError::SecretsManager("the secret has no string value".into()))
 }

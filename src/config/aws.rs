@@ -32,7 +32,8 @@ pub const CA_DIR_VAR: &str = "SSL_CERT_DIR";
 /// HTTPS client and the timeouts below.
 ///
 /// The chain is what every AWS user expects: the environment (what Lambda
-/// sets), `AWS_PROFILE` and the shared config and credentials files, SSO,
+/// sets), `AWS_PROFILE` and the shared config and credentials files (not
+/// SSO profiles: that feature does not fit the package budget),
 /// web identity (EKS) and container (ECS) credentials, instance metadata;
 /// `AWS_ENDPOINT_URL` and the per-service `AWS_ENDPOINT_URL_DYNAMODB`,
 /// `_SQS`, `_SECRETS_MANAGER`. Fails closed: without a region, or without

@@ -96,7 +96,7 @@ pub enum ConfigError {
     #[error("the TLS configuration could not be built: {0}")]
     Tls(String),
     #[error(
-        "no AWS credentials from any source (environment, profile, SSO, web identity, container, instance): {0}"
+        "no AWS credentials from any source (environment, profile, web identity, container, instance): {0}"
     )]
     NoCredentials(String),
     #[error("the CA certificates to trust could not be read: {0}")]
