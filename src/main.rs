@@ -15,7 +15,7 @@ use gu1_webhook::config::{
 use gu1_webhook::reconcile::ReconcileReport;
 use gu1_webhook::session::SessionId;
 use gu1_webhook::{app, serve};
-use lambda_runtime::{LambdaEvent, service_fn};
+use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -152,7 +152,12 @@ async fn lambda_sweeper() -> Result<(), BoxError> {
     let sweeper = Arc::new(app::sweeper(&config, &clients));
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
         let sweeper = Arc::clone(&sweeper);
-        async move { sweeper.run().await.map_err(BoxError::from) }
+        async move {
+            sweeper
+                .run()
+                .await
+                .map_err(|e| diagnostic("SweepFailed", &e))
+        }
     }))
     .await
 }
@@ -166,20 +171,40 @@ async fn lambda_reconciler() -> Result<(), BoxError> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (config, clients) = (Arc::clone(&config), Arc::clone(&clients));
         async move {
-            let sessions: Vec<SessionId> = event.payload["sessions"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|id| SessionId::parse(id.as_str().unwrap_or_default()))
-                .collect::<Result<_, _>>()?;
-            // The API key is read for each run, so a rotated key is used at once.
-            let reconciler = app::reconciler(&config, &clients).await?;
-            let mut report = ReconcileReport::default();
-            let run = reconciler.run(&sessions, &mut report).await;
-            reconciled(run, &report).map(|()| report)
+            reconcile_once(&config, &clients, &event.payload)
+                .await
+                .map_err(|e| diagnostic("ReconcileFailed", &*e))
         }
     }))
     .await
+}
+
+/// One reconciliation run for the Lambda handler.
+async fn reconcile_once(
+    config: &ReconcileConfig,
+    clients: &Clients,
+    payload: &serde_json::Value,
+) -> Result<ReconcileReport, BoxError> {
+    let sessions: Vec<SessionId> = payload["sessions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|id| SessionId::parse(id.as_str().unwrap_or_default()))
+        .collect::<Result<_, _>>()?;
+    // The API key is read for each run, so a rotated key is used at once.
+    let reconciler = app::reconciler(config, clients).await?;
+    let mut report = ReconcileReport::default();
+    let run = reconciler.run(&sessions, &mut report).await;
+    reconciled(run, &report).map(|()| report)
+}
+
+/// A Lambda function error with a name and the error's message chain
+/// (rather than a Rust type name and a debug dump).
+fn diagnostic(error_type: &str, err: &(dyn std::error::Error + 'static)) -> Diagnostic {
+    Diagnostic {
+        error_type: error_type.to_owned(),
+        error_message: gu1_webhook::error_chain(err),
+    }
 }
 
 fn parse_args(args: Vec<String>) -> Result<Command, String> {
