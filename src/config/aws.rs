@@ -111,13 +111,37 @@ impl Roots {
         let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| ConfigError::Ca(format!("not PEM certificates: {e}")))?;
-        if certificates.is_empty() {
+        // Only the certificates rustls takes as trust anchors go on: the SDK
+        // would panic on the first call over one it cannot use.
+        let mut usable = Vec::new();
+        for certificate in certificates {
+            if rustls::RootCertStore::empty()
+                .add(certificate.clone())
+                .is_ok()
+            {
+                usable.extend(pem_block(&certificate));
+            }
+        }
+        if usable.is_empty() {
             return Err(ConfigError::Ca(format!(
-                "no certificate in {CA_FILE_VAR} or {CA_DIR_VAR}"
+                "no usable certificate in {CA_FILE_VAR} or {CA_DIR_VAR}"
             )));
         }
-        Ok(Self::Pem(pem))
+        Ok(Self::Pem(usable))
     }
+}
+
+/// One certificate as a PEM block, the form the SDK's trust store takes.
+fn pem_block(certificate: &[u8]) -> Vec<u8> {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(certificate);
+    let mut pem = b"-----BEGIN CERTIFICATE-----\n".to_vec();
+    for line in body.as_bytes().chunks(64) {
+        pem.extend_from_slice(line);
+        pem.push(b'\n');
+    }
+    pem.extend_from_slice(b"-----END CERTIFICATE-----\n");
+    pem
 }
 
 fn read_ca(path: &str) -> Result<Vec<u8>, ConfigError> {
