@@ -20,7 +20,8 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let sdk = gu1_webhook::config::sdk_config_from_env().await?;
+    let roots = gu1_webhook::config::Roots::from_env()?;
+    let sdk = gu1_webhook::config::sdk_config_from_env(&roots).await?;
     match args
         .iter()
         .map(String::as_str)

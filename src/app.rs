@@ -4,9 +4,7 @@
 //! tests serve is what Lambda runs; each command gets only what it uses (the
 //! sweeper never reads the webhook secret).
 
-use crate::config::{
-    ApiKeySource, Clients, ReceiverConfig, ReconcileConfig, Storage, SweepConfig, tls_config,
-};
+use crate::config::{ApiKeySource, Clients, ReceiverConfig, ReconcileConfig, Storage, SweepConfig};
 use crate::delivery::Receiver;
 use crate::gu1_api::{ApiKey, Gu1Api};
 use crate::publish::{OutcomeQueue, Publisher};
@@ -44,32 +42,25 @@ fn publisher(storage: &Storage, clients: &Clients) -> Publisher {
 }
 
 /// Reconciliation: Gu1's API key (read from Secrets Manager now, if that is
-/// where it is), the API client over the shared TLS configuration, and the
+/// where it is: a Lambda reads it for each run, so a rotated key is used at
+/// once), the API client over `tls` (built once per process), and the
 /// publisher.
 pub async fn reconciler(
     config: &ReconcileConfig,
     clients: &Clients,
+    tls: &rustls::ClientConfig,
 ) -> Result<Reconciler, BoxError> {
     let api_key = match &config.api_key {
         ApiKeySource::Key(key) => key.clone(),
         ApiKeySource::SecretsManager { secret_id } => {
-            // Said as what it is: the webhook secrets are not this function's.
-            let key = crate::secrets::fetch(&clients.secrets, secret_id)
-                .await
-                .map_err(|e| match e {
-                    SecretsError::SecretsManager(detail) => {
-                        format!("could not read Gu1's API key from Secrets Manager: {detail}")
-                    }
-                    other => other.to_string(),
-                })?;
-            ApiKey::new(key)
+            ApiKey::new(crate::secrets::fetch(&clients.secrets, secret_id).await?)
         }
     };
     let api = Gu1Api::new(
         &config.api_url,
         api_key,
         &config.organization_id,
-        tls_config()?,
+        tls.clone(),
     );
     Ok(Reconciler::new(
         publisher(&config.storage, clients),

@@ -9,8 +9,8 @@
 //!   reconciliation run against Gu1's API (in Lambda: handler `reconcile`).
 
 use gu1_webhook::config::{
-    self, Clients, GRACE_RULE, LambdaRole, PAGE_SIZE_RULE, ReceiverConfig, ReconcileConfig,
-    SweepConfig, sdk_config_from_env,
+    self, Clients, GRACE_RULE, LambdaRole, PAGE_SIZE_RULE, ReceiverConfig, ReconcileConfig, Roots,
+    SweepConfig, sdk_config_from_env, tls_config,
 };
 use gu1_webhook::reconcile::ReconcileReport;
 use gu1_webhook::session::SessionId;
@@ -78,15 +78,17 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Reads the command's configuration (failing closed: without what it needs,
 /// nothing starts), builds the clients once, then runs the command.
 async fn run(command: Command) -> Result<(), BoxError> {
+    // The CAs every HTTPS call trusts, read once.
+    let roots = Roots::from_env()?;
     match command {
         Command::Lambda => match LambdaRole::from_env()? {
-            LambdaRole::Receiver => lambda_receiver().await,
-            LambdaRole::Sweeper => lambda_sweeper().await,
-            LambdaRole::Reconciler => lambda_reconciler().await,
+            LambdaRole::Receiver => lambda_receiver(&roots).await,
+            LambdaRole::Sweeper => lambda_sweeper(&roots).await,
+            LambdaRole::Reconciler => lambda_reconciler(&roots).await,
         },
         Command::Serve { listen } => {
             let config = ReceiverConfig::from_env()?;
-            let clients = Clients::new(&sdk_config_from_env().await?);
+            let clients = clients(&roots).await?;
             let receiver = Arc::new(app::receiver(&config, &clients).await?);
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             tracing::info!(address = %listener.local_addr()?, "serving POST /webhooks/gu1");
@@ -99,7 +101,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
             let mut config = SweepConfig::from_env()?;
             config.grace = grace.unwrap_or(config.grace);
             config.page_size = page_size.unwrap_or(config.page_size);
-            let clients = Clients::new(&sdk_config_from_env().await?);
+            let clients = clients(&roots).await?;
             let report = app::sweeper(&config, &clients).run().await?;
             println!("{}", serde_json::to_string(&report)?);
             if report.failed > 0 {
@@ -113,8 +115,8 @@ async fn run(command: Command) -> Result<(), BoxError> {
         } => {
             let mut config = ReconcileConfig::from_env()?;
             config.stale_after = stale_after.unwrap_or(config.stale_after);
-            let clients = Clients::new(&sdk_config_from_env().await?);
-            let reconciler = app::reconciler(&config, &clients).await?;
+            let clients = clients(&roots).await?;
+            let reconciler = app::reconciler(&config, &clients, &tls_config(&roots)?).await?;
             let mut report = ReconcileReport::default();
             let run = reconciler.run(&sessions, &mut report).await;
             println!("{}", serde_json::to_string(&report)?);
@@ -135,9 +137,14 @@ fn reconciled(
     Ok(())
 }
 
-async fn lambda_receiver() -> Result<(), BoxError> {
+/// The AWS clients, built once.
+async fn clients(roots: &Roots) -> Result<Clients, BoxError> {
+    Ok(Clients::new(&sdk_config_from_env(roots).await?))
+}
+
+async fn lambda_receiver(roots: &Roots) -> Result<(), BoxError> {
     let config = ReceiverConfig::from_env()?;
-    let clients = Clients::new(&sdk_config_from_env().await?);
+    let clients = clients(roots).await?;
     let receiver = Arc::new(app::receiver(&config, &clients).await?);
     lambda_http::run(lambda_http::service_fn(move |request| {
         let receiver = Arc::clone(&receiver);
@@ -146,9 +153,9 @@ async fn lambda_receiver() -> Result<(), BoxError> {
     .await
 }
 
-async fn lambda_sweeper() -> Result<(), BoxError> {
+async fn lambda_sweeper(roots: &Roots) -> Result<(), BoxError> {
     let config = SweepConfig::from_env()?;
-    let clients = Clients::new(&sdk_config_from_env().await?);
+    let clients = clients(roots).await?;
     let sweeper = Arc::new(app::sweeper(&config, &clients));
     lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
         let sweeper = Arc::clone(&sweeper);
@@ -164,14 +171,14 @@ async fn lambda_sweeper() -> Result<(), BoxError> {
 
 /// Scheduled runs take the stale sessions; `{"sessions": ["ID", ...]}` (an
 /// `aws lambda invoke` by hand) takes those.
-async fn lambda_reconciler() -> Result<(), BoxError> {
-    let config = ReconcileConfig::from_env()?;
-    let clients = Arc::new(Clients::new(&sdk_config_from_env().await?));
-    let config = Arc::new(config);
+async fn lambda_reconciler(roots: &Roots) -> Result<(), BoxError> {
+    let config = Arc::new(ReconcileConfig::from_env()?);
+    let clients = Arc::new(clients(roots).await?);
+    let tls = Arc::new(tls_config(roots)?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let (config, clients) = (Arc::clone(&config), Arc::clone(&clients));
+        let (config, clients, tls) = (Arc::clone(&config), Arc::clone(&clients), Arc::clone(&tls));
         async move {
-            reconcile_once(&config, &clients, &event.payload)
+            reconcile_once(&config, &clients, &tls, &event.payload)
                 .await
                 .map_err(|e| diagnostic("ReconcileFailed", &*e))
         }
@@ -183,6 +190,7 @@ async fn lambda_reconciler() -> Result<(), BoxError> {
 async fn reconcile_once(
     config: &ReconcileConfig,
     clients: &Clients,
+    tls: &rustls::ClientConfig,
     payload: &serde_json::Value,
 ) -> Result<ReconcileReport, BoxError> {
     let sessions: Vec<SessionId> = payload["sessions"]
@@ -191,8 +199,7 @@ async fn reconcile_once(
         .flatten()
         .map(|id| SessionId::parse(id.as_str().unwrap_or_default()))
         .collect::<Result<_, _>>()?;
-    // The API key is read for each run, so a rotated key is used at once.
-    let reconciler = app::reconciler(config, clients).await?;
+    let reconciler = app::reconciler(config, clients, tls).await?;
     let mut report = ReconcileReport::default();
     let run = reconciler.run(&sessions, &mut report).await;
     reconciled(run, &report).map(|()| report)

@@ -39,10 +39,11 @@ pub const CA_DIR_VAR: &str = "SSL_CERT_DIR";
 /// `_SQS`, `_SECRETS_MANAGER`. Fails closed: without a region, or without
 /// credentials from any source, nothing starts (the credentials are fetched
 /// once here, so that a mistake shows at start and not at the first
-/// delivery; from the environment that costs no I/O).
-pub async fn sdk_config_from_env() -> Result<SdkConfig, ConfigError> {
+/// delivery; from the environment that costs no I/O). `roots` are the CAs
+/// to trust, read once per process ([`Roots::from_env`]).
+pub async fn sdk_config_from_env(roots: &Roots) -> Result<SdkConfig, ConfigError> {
     let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https_client(&Roots::from_env()?)?)
+        .http_client(https_client(roots)?)
         .timeout_config(timeouts())
         .load()
         .await;
@@ -60,15 +61,15 @@ pub async fn sdk_config_from_env() -> Result<SdkConfig, ConfigError> {
 }
 
 /// An explicit AWS configuration (one region, fixed credentials, one
-/// endpoint) with the same HTTPS client and timeouts: for the tests' and
-/// the demo's own clients.
+/// endpoint) with the same HTTPS client, trusting the system's CAs, and the
+/// same timeouts: for the tests' and the demo's own clients.
 pub fn sdk_config(region: Region, credentials: Credentials, endpoint: Option<String>) -> SdkConfig {
     let mut config = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(region)
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .timeout_config(timeouts());
-    if let Ok(client) = Roots::from_env().and_then(|roots| https_client(&roots)) {
+    if let Ok(client) = https_client(&Roots::System) {
         config.set_http_client(Some(client));
     }
     config.set_endpoint_url(endpoint);
@@ -168,26 +169,33 @@ fn https_client(roots: &Roots) -> Result<SharedHttpClient, ConfigError> {
         ))
         .tls_context(context)
         .build_https();
-    Ok(SharedHttpClient::new(DeferredTrust::start(client)))
+    Ok(SharedHttpClient::new(DeferredTrust::start(client, roots)))
 }
 
 /// The SDK's HTTPS client, but for one moment: as each SDK client is built
 /// (`validate_base_client_config`), it reads and parses the system's CA
 /// certificates, some 4 ms of file reads and PEM parsing on the start-up
 /// path of every command (BENCHMARKS.md). This wrapper lets the clients be
-/// built without it, and does that reading once on a background thread
-/// started with it; the first call finds the certificates read (or waits
-/// for that thread), so nothing is trusted less and nothing is read twice.
+/// built without it, and does that reading once per process on a background
+/// thread (the SDK keeps what it read in a process-wide cache); the first
+/// call finds the certificates read (or waits for that thread), so nothing
+/// is trusted less and nothing is read twice. Certificates from
+/// `SSL_CERT_*` are already read: nothing to warm for them.
 #[derive(Debug)]
 struct DeferredTrust(SharedHttpClient);
 
 impl DeferredTrust {
-    fn start(client: SharedHttpClient) -> Self {
-        let warm = client.clone();
-        std::thread::spawn(move || {
-            let components = RuntimeComponentsBuilder::new("gu1-webhook-trust-store");
-            let _ = warm.validate_base_client_config(&components, &ConfigBag::base());
-        });
+    fn start(client: SharedHttpClient, roots: &Roots) -> Self {
+        static WARM: std::sync::Once = std::sync::Once::new();
+        if matches!(roots, Roots::System) {
+            let warm = client.clone();
+            WARM.call_once(|| {
+                std::thread::spawn(move || {
+                    let components = RuntimeComponentsBuilder::new("gu1-webhook-trust-store");
+                    let _ = warm.validate_base_client_config(&components, &ConfigBag::base());
+                });
+            });
+        }
         Self(client)
     }
 }
@@ -250,22 +258,23 @@ impl Clients {
 }
 
 /// The TLS configuration of the HTTPS calls to Gu1's API: rustls with ring,
-/// trusting what the AWS calls trust ([`Roots`]).
-pub fn tls_config() -> Result<rustls::ClientConfig, ConfigError> {
-    let mut roots = rustls::RootCertStore::empty();
-    match Roots::from_env()? {
+/// trusting what the AWS calls trust (`roots`). Built once per process: it
+/// reads and parses the certificates.
+pub fn tls_config(roots: &Roots) -> Result<rustls::ClientConfig, ConfigError> {
+    let mut store = rustls::RootCertStore::empty();
+    match roots {
         Roots::System => {
-            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs)
+            store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs)
         }
-        Roots::Pem(pem) => roots.add_parsable_certificates(
-            rustls::pki_types::CertificateDer::pem_slice_iter(&pem).flatten(),
+        Roots::Pem(pem) => store.add_parsable_certificates(
+            rustls::pki_types::CertificateDer::pem_slice_iter(pem).flatten(),
         ),
     };
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| ConfigError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
+        .with_root_certificates(store)
         .with_no_client_auth())
 }
 
