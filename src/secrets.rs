@@ -44,7 +44,7 @@ impl Default for RefreshPolicy {
 pub enum SecretsError {
     #[error(transparent)]
     NoSecrets(#[from] NoSecrets),
-    #[error("could not read the webhook secrets from Secrets Manager: {0}")]
+    #[error("could not read {0}")]
     SecretsManager(String),
 }
 
@@ -202,7 +202,12 @@ pub async fn fetch(
         .secret_id(secret_id)
         .send()
         .await
-        .map_err(|e| SecretsError::SecretsManager(crate::error_chain(&e)))?
+        .map_err(|e| {
+            SecretsError::SecretsManager(format!(
+                "{secret_id} from Secrets Manager: {}",
+                crate::error_chain(&e)
+            ))
+        })?
         .secret_string
-        .ok_or_else(|| SecretsError::SecretsManager("the secret has no string value".into()))
+        .ok_or_else(|| SecretsError::SecretsManager(format!("{secret_id}: it has no string value")))
 }
