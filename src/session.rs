@@ -161,28 +161,18 @@ pub struct SessionEvent {
 pub struct WriteToken(String);
 
 impl WriteToken {
-    /// A fresh token: 64 random bits drawn once per process from the
-    /// operating system (the source rustls draws from), then a counter. So
-    /// tokens never repeat within a process and, across processes, only if
-    /// two drew the same 64 bits; and a delivery pays no system call for it.
+    /// A fresh token: 64 random bits drawn once per process, then a
+    /// counter. So tokens never repeat within a process and, across
+    /// processes, only if two drew the same 64 bits; and a delivery pays no
+    /// system call for it. The bits come from the standard library's
+    /// randomly keyed hasher, which the OS seeds.
     pub fn random() -> Self {
         use base64::Engine as _;
+        use std::hash::{BuildHasher, RandomState};
         use std::sync::atomic::{AtomicU64, Ordering};
         static PROCESS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
         static NEXT: AtomicU64 = AtomicU64::new(0);
-        let process = *PROCESS.get_or_init(|| {
-            let mut seed = [0u8; 8];
-            match getrandom::getrandom(&mut seed) {
-                Ok(()) => u64::from_le_bytes(seed),
-                // Never seen on Linux: the clock and the process id instead.
-                Err(_) => {
-                    let nanos = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_nanos());
-                    (nanos as u64) ^ (u64::from(std::process::id()) << 32)
-                }
-            }
-        });
+        let process = *PROCESS.get_or_init(|| RandomState::new().hash_one(std::process::id()));
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&process.to_le_bytes());
         bytes[8..].copy_from_slice(&NEXT.fetch_add(1, Ordering::Relaxed).to_le_bytes());
