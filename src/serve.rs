@@ -75,7 +75,7 @@ pub async fn serve(listener: TcpListener, receiver: Arc<Receiver>) -> std::io::R
             Err(err) => {
                 tracing::warn!(
                     error = %err,
-                    retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+                    retry_in_ms = crate::clock::millis(backoff),
                     "could not accept a connection"
                 );
                 drop(slot);
