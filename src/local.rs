@@ -4,7 +4,7 @@
 //! - the sessions table and outcomes queue as `template.yaml` defines them,
 //!   created on a local emulator (moto);
 //! - [`ApiEvent`], one API Gateway event of `events/`;
-//! - [`sign_hex`], Gu1's signature of a body;
+//! - [`sign`] and [`sign_hex`], Gu1's signature of a body;
 //! - [`record_after_apply`], DynamoDB's answer to a new session's apply write.
 
 use crate::session::{SessionEvent, SessionRecord, WriteToken};
@@ -110,15 +110,21 @@ impl ApiEvent {
     }
 }
 
-/// The lower-case hex signature Gu1 would send for `body`.
-pub fn sign_hex(secret: &[u8], body: &[u8]) -> String {
+/// The HMAC-SHA256 of `body`: the signature Gu1 would send, as bytes.
+pub fn sign(secret: &[u8], body: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key");
     mac.update(body);
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// The signature in lower-case hex, as Gu1 sends it.
+pub fn sign_hex(secret: &[u8], body: &[u8]) -> String {
+    hex(&sign(secret, body))
+}
+
+/// `bytes` in lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The session as the apply write leaves it for a new session written by

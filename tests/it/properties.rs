@@ -5,7 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use gu1_webhook::decide::{OutcomeDuty, Verdict, outcome_duty, verdict};
-use gu1_webhook::local::sign_hex;
+use gu1_webhook::local::{hex, sign};
 use gu1_webhook::parse::{Delivery, parse_delivery};
 use gu1_webhook::session::{SessionRecord, SessionStatus, WriteToken, is_safe_id};
 use gu1_webhook::verify::{SignatureError, Verifier};
@@ -303,21 +303,9 @@ proptest! {
 // verify: every encoding of the right MAC passes; any flipped bit fails
 // ---------------------------------------------------------------------------
 
-fn mac(secret: &[u8], body: &[u8]) -> Vec<u8> {
-    let hex = sign_hex(secret, body);
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-        .collect()
-}
-
-fn to_hex(tag: &[u8]) -> String {
-    tag.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Every header encoding the receiver documents, of one MAC.
 fn encodings(tag: &[u8]) -> Vec<String> {
-    let hex = to_hex(tag);
+    let hex = hex(tag);
     vec![
         hex.clone(),
         hex.to_uppercase(),
@@ -343,7 +331,7 @@ proptest! {
     ) {
         // The secret may be anywhere in the list of configured secrets.
         let verifier = Verifier::new([other.as_slice(), secret.as_slice()]).expect("secrets");
-        let tag = mac(&secret, &body);
+        let tag = sign(&secret, &body);
         for header in encodings(&tag) {
             prop_assert_eq!(verifier.verify(&body, [header.as_bytes()]), Ok(()), "{}", header);
         }
@@ -362,7 +350,7 @@ proptest! {
             let bit = body_bit % (body.len() * 8);
             let mut flipped_body = body.clone();
             flipped_body[bit / 8] ^= 1 << (bit % 8);
-            let header = to_hex(&tag);
+            let header = hex(&tag);
             prop_assert_eq!(
                 verifier.verify(&flipped_body, [header.as_bytes()]),
                 Err(SignatureError::Mismatch)

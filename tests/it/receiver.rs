@@ -4,7 +4,7 @@
 use crate::support::*;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use gu1_webhook::local::sign_hex;
+use gu1_webhook::local::{hex, sign, sign_hex};
 use gu1_webhook::session::SessionRecord;
 
 #[tokio::test]
@@ -287,23 +287,23 @@ async fn the_second_of_two_secrets_is_accepted() {
 #[tokio::test]
 async fn every_signature_encoding_is_accepted() {
     let app = TestApp::spawn().await;
-    // Each encoding of the same MAC (given as lower-case hex).
-    type Encode = fn(&str) -> String;
+    // Each encoding of the same MAC (given as bytes).
+    type Encode = fn(&[u8]) -> String;
     let encodings: [(&str, Encode); 5] = [
-        ("hex", |hex| hex.to_owned()),
-        ("HEX", |hex| hex.to_uppercase()),
-        ("sha256=hex", |hex| format!("sha256={hex}")),
-        ("base64", |hex| STANDARD.encode(hex_bytes(hex))),
-        ("sha256=base64", |hex| {
-            format!("sha256={}", STANDARD.encode(hex_bytes(hex)))
+        ("hex", |mac| hex(mac)),
+        ("HEX", |mac| hex(mac).to_uppercase()),
+        ("sha256=hex", |mac| format!("sha256={}", hex(mac))),
+        ("base64", |mac| STANDARD.encode(mac)),
+        ("sha256=base64", |mac| {
+            format!("sha256={}", STANDARD.encode(mac))
         }),
     ];
     for (name, encode) in encodings {
         let session = format!("s-enc-{}", name.replace('=', "-"));
         let body = serde_json::to_vec(&seed::created(&session)).unwrap();
-        let answer = app
-            .post_signed(&body, &encode(&sign_hex(SECRET.as_bytes(), &body)))
-            .await;
+        let mac = sign(SECRET.as_bytes(), &body);
+        assert_eq!(hex(&mac), sign_hex(SECRET.as_bytes(), &body));
+        let answer = app.post_signed(&body, &encode(&mac)).await;
         assert_eq!((answer.status, answer.result()), (200, "applied"), "{name}");
         assert!(app.item(&session).await.is_some(), "{name}");
     }
@@ -535,11 +535,4 @@ async fn the_events_folder_plays_through_the_lambda_transport() {
         "six sessions reached a terminal status"
     );
     assert!(app.item("bio-session-base64").await.is_some());
-}
-
-fn hex_bytes(hex: &str) -> Vec<u8> {
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-        .collect()
 }
