@@ -257,50 +257,33 @@ fn percent_decode(segment: &str) -> String {
     String::from_utf8_lossy(&decoded).into_owned()
 }
 
-/// Session objects as Gu1's API returns them: a webhook's `payload`, with
-/// the fields the seed examples carry.
+/// Session objects as Gu1's API returns them: the very `payload` of the
+/// seed deliveries (Gu1 says so), with the organization and `updatedAt`
+/// the API adds.
 pub mod api {
-    use serde_json::{Value, json};
+    use crate::support::seed;
+    use serde_json::Value;
 
     /// The session `id` as Gu1 holds it with `status`, no decision yet.
     pub fn active(id: &str, status: &str) -> Value {
-        json!({
-            "id": id, "entityId": "entity-uuid", "organizationId": "org-uuid",
-            "kycValidationId": "kyc-validation-uuid", "status": status, "mode": "face_match",
-            "sessionUrl": "https://verify.example.com/session/abc",
-            "hostedSessionId": "hosted-session-id",
-            "rejectionCode": null, "rejectionMessage": null,
-            "createdAt": "2026-06-11T14:00:00.000Z", "updatedAt": "2026-06-11T14:05:00.000Z",
-            "completedAt": null,
-            "entity": {"id": "entity-uuid", "externalId": "customer-123", "name": "Jane Doe", "type": "person"}
-        })
+        let mut session = session(seed::created(id), "2026-06-11T14:05:00.000Z");
+        session["status"] = status.into();
+        session
     }
 
     pub fn approved(id: &str) -> Value {
-        json!({
-            "id": id, "entityId": "entity-uuid", "organizationId": "org-uuid",
-            "kycValidationId": "kyc-validation-uuid", "status": "approved", "mode": "face_match",
-            "hostedSessionId": "hosted-session-id",
-            "rejectionCode": null, "rejectionMessage": null,
-            "createdAt": "2026-06-11T14:00:00.000Z", "updatedAt": "2026-06-11T14:10:00.000Z",
-            "completedAt": "2026-06-11T14:10:00.000Z",
-            "decision": {"face_match": {"status": "Approved", "score": 99.2},
-                         "liveness": {"status": "Approved", "score": 98.5}},
-            "entity": {"id": "entity-uuid", "externalId": "customer-123", "name": "Jane Doe", "type": "person"}
-        })
+        session(seed::approved(id), "2026-06-11T14:10:00.000Z")
     }
 
     pub fn rejected(id: &str) -> Value {
-        json!({
-            "id": id, "entityId": "entity-uuid", "organizationId": "org-uuid",
-            "kycValidationId": "kyc-validation-uuid", "status": "rejected", "mode": "face_match",
-            "hostedSessionId": "hosted-session-id",
-            "rejectionCode": "FACE_MATCH_SCORE_LOW",
-            "rejectionMessage": "Face match score 28.5 is below organization threshold 30",
-            "createdAt": "2026-06-11T14:00:00.000Z", "updatedAt": "2026-06-11T14:12:00.000Z",
-            "completedAt": "2026-06-11T14:12:00.000Z",
-            "decision": {"face_match": {"status": "Approved", "score": 28.5}},
-            "entity": {"id": "entity-uuid", "externalId": "customer-123", "name": "Jane Doe", "type": "person"}
-        })
+        session(seed::rejected(id), "2026-06-11T14:12:00.000Z")
+    }
+
+    /// A delivery's payload as the API would answer it.
+    fn session(delivery: Value, updated_at: &str) -> Value {
+        let mut session = delivery["payload"].clone();
+        session["organizationId"] = delivery["organizationId"].clone();
+        session["updatedAt"] = updated_at.into();
+        session
     }
 }
