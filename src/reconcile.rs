@@ -100,6 +100,7 @@ impl Reconciler {
         let base = Duration::from_secs(1) / REQUESTS_PER_SECOND;
         let mut pause = Duration::ZERO;
         let mut busy_in_a_row = 0;
+        let mut refused = None;
         for session in &sessions {
             tokio::time::sleep(pause).await;
             pause = base;
@@ -110,9 +111,8 @@ impl Reconciler {
                     result
                 }
                 Err(Failure::Api(ApiError::Unauthorized(code))) => {
-                    report.failed += 1;
-                    crate::metrics::reconciled("failed");
-                    return Err(ReconcileError::Unauthorized(ApiError::Unauthorized(code)));
+                    refused = Some(code);
+                    Checked::Failed
                 }
                 Err(failure) => {
                     tracing::warn!(session_id = %session, error = %crate::error_chain(&failure), "could not reconcile");
@@ -134,6 +134,9 @@ impl Reconciler {
             };
             *counter += 1;
             crate::metrics::reconciled(result.as_str());
+            if refused.is_some() {
+                break;
+            }
             if busy_in_a_row >= MAX_BUSY_IN_A_ROW {
                 tracing::warn!(
                     left = sessions.len() as u64 - report.checked,
@@ -150,7 +153,10 @@ impl Reconciler {
             failed = report.failed,
             "reconcile"
         );
-        Ok(())
+        match refused {
+            Some(code) => Err(ReconcileError::Unauthorized(ApiError::Unauthorized(code))),
+            None => Ok(()),
+        }
     }
 
     /// Active sessions nothing has moved or checked for `stale_after`,
