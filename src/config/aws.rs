@@ -5,9 +5,7 @@
 use super::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, ConfigError, OPERATION_TIMEOUT, var};
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
-use aws_sdk_dynamodb::config::{
-    Credentials, ProvideCredentials, Region, SharedCredentialsProvider, SharedHttpClient,
-};
+use aws_sdk_dynamodb::config::{ProvideCredentials, SharedHttpClient};
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
@@ -62,8 +60,14 @@ pub async fn sdk_config_from_env(roots: &Roots) -> Result<SdkConfig, ConfigError
 
 /// An explicit AWS configuration (one region, fixed credentials, one
 /// endpoint) with the same HTTPS client, trusting the system's CAs, and the
-/// same timeouts: for the tests' and the demo's own clients.
-pub fn sdk_config(region: Region, credentials: Credentials, endpoint: Option<String>) -> SdkConfig {
+/// same timeouts: for the tests' own clients (feature `test-util`).
+#[cfg(any(test, feature = "test-util"))]
+pub fn sdk_config(
+    region: aws_sdk_dynamodb::config::Region,
+    credentials: aws_sdk_dynamodb::config::Credentials,
+    endpoint: Option<String>,
+) -> SdkConfig {
+    use aws_sdk_dynamodb::config::SharedCredentialsProvider;
     let mut config = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(region)

@@ -7,9 +7,10 @@
 
 mod aws;
 
+#[cfg(any(test, feature = "test-util"))]
+pub use aws::sdk_config;
 pub use aws::{
-    CA_DIR_VAR, CA_FILE_VAR, Clients, REGION_VAR, Roots, sdk_config, sdk_config_from_env,
-    tls_config,
+    CA_DIR_VAR, CA_FILE_VAR, Clients, REGION_VAR, Roots, sdk_config_from_env, tls_config,
 };
 
 use crate::gu1_api::ApiKey;
