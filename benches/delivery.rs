@@ -256,26 +256,13 @@ mod cpu_time {
     use criterion::Throughput;
     use criterion::measurement::{Measurement, ValueFormatter};
 
-    #[repr(C)]
-    struct Timespec {
-        tv_sec: i64,
-        tv_nsec: i64,
-    }
-
-    /// Linux's `CLOCK_THREAD_CPUTIME_ID`.
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
-
-    unsafe extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-
     fn now_ns() -> u64 {
-        let mut ts = Timespec {
+        let mut ts = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
         };
         // SAFETY: `ts` is a valid, writable timespec; the clock id is valid on Linux.
-        let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
         assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
         ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
     }

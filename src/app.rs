@@ -19,7 +19,7 @@ pub async fn receiver(
     config: &ReceiverConfig,
     clients: &Clients,
 ) -> Result<Receiver, SecretsError> {
-    let keyring = Keyring::load(&config.secrets, &clients.secrets).await?;
+    let keyring = Keyring::load(&config.secrets, clients).await?;
     Ok(Receiver::new(keyring, publisher(&config.storage, clients)))
 }
 
@@ -53,7 +53,7 @@ pub async fn reconciler(
     let api_key = match &config.api_key {
         ApiKeySource::Key(key) => key.clone(),
         ApiKeySource::SecretsManager { secret_id } => {
-            ApiKey::new(crate::secrets::fetch(&clients.secrets, secret_id).await?)
+            ApiKey::new(crate::secrets::fetch(&clients.secrets(), secret_id).await?)
         }
     };
     let api = Gu1Api::new(

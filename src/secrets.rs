@@ -15,7 +15,7 @@
 //!   send a forged delivery and use up that slot, which is why rotation must
 //!   not depend on it (the README's two-phase rotation waits `max_age`).
 
-use crate::config::SecretsSource;
+use crate::config::{Clients, SecretsSource};
 use crate::verify::{NoSecrets, SignatureError, Verifier};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -91,14 +91,11 @@ impl From<Verifier> for Keyring {
 
 impl Keyring {
     /// Builds the keyring from its source; reads Secrets Manager once now.
-    pub async fn load(
-        source: &SecretsSource,
-        client: &aws_sdk_secretsmanager::Client,
-    ) -> Result<Self, SecretsError> {
+    pub async fn load(source: &SecretsSource, clients: &Clients) -> Result<Self, SecretsError> {
         match source {
             SecretsSource::List(list) => Ok(Verifier::from_list(list)?.into()),
             SecretsSource::SecretsManager { secret_id } => {
-                Self::from_secrets_manager(client.clone(), secret_id, RefreshPolicy::default())
+                Self::from_secrets_manager(clients.secrets(), secret_id, RefreshPolicy::default())
                     .await
             }
         }

@@ -4,6 +4,10 @@
 
 use super::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, ConfigError, OPERATION_TIMEOUT, var};
 use aws_config::BehaviorVersion;
+use aws_config::environment::{
+    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+};
+use aws_config::meta::region::ProvideRegion;
 use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
 use aws_sdk_dynamodb::config::{ProvideCredentials, SharedHttpClient};
 use aws_smithy_http_client::tls;
@@ -40,11 +44,24 @@ pub const CA_DIR_VAR: &str = "SSL_CERT_DIR";
 /// delivery; from the environment that costs no I/O). `roots` are the CAs
 /// to trust, read once per process ([`Roots::from_env`]).
 pub async fn sdk_config_from_env(roots: &Roots) -> Result<SdkConfig, ConfigError> {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client(roots)?)
-        .timeout_config(timeouts())
-        .load()
-        .await;
+        .timeout_config(timeouts());
+    // The environment is the first source of the region and credentials
+    // chains, and where Lambda puts both. When it has them, the chains would
+    // never look further, so they are not built: building them builds an STS
+    // client (web identity) and two instance-metadata clients, over a third
+    // of this function's start-up cost (BENCHMARKS.md). Same values, same
+    // order; without them, the chains as usual.
+    let region = EnvironmentVariableRegionProvider::new();
+    if region.region().await.is_some() {
+        loader = loader.region(region);
+    }
+    let credentials = EnvironmentVariableCredentialsProvider::new();
+    if credentials.provide_credentials().await.is_ok() {
+        loader = loader.credentials_provider(credentials);
+    }
+    let sdk = loader.load().await;
     if sdk.region().is_none() {
         return Err(ConfigError::Missing(REGION_VAR));
     }
@@ -195,12 +212,33 @@ impl DeferredTrust {
             let warm = client.clone();
             WARM.call_once(|| {
                 std::thread::spawn(move || {
+                    yield_to_start_up();
                     let components = RuntimeComponentsBuilder::new("gu1-webhook-trust-store");
                     let _ = warm.validate_base_client_config(&components, &ConfigBag::base());
                 });
             });
         }
         Self(client)
+    }
+}
+
+/// Puts the calling thread in Linux's idle scheduling class, so that reading
+/// the certificates takes only CPU time nothing else wants: the start-up
+/// itself, and on a small machine the Lambda service's own processes, go
+/// first. Measured (BENCHMARKS.md): at normal priority, or even at nice 19,
+/// the reading made the slowest starts slower (p90 0.3–0.8 ms over the
+/// same binary trusting one root); in the idle class the two start alike.
+/// The main thread waits for it, if at all, at its first HTTPS call, when it
+/// has nothing else to run. The price: on a machine kept fully busy by other
+/// work, that first call waits until a core is free. A failure (other
+/// systems, a refused call) leaves the thread as it was.
+fn yield_to_start_up() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `param` is a valid sched_param for the call's duration;
+    // pid 0 is the calling thread.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
     }
 }
 
@@ -233,31 +271,39 @@ fn timeouts() -> TimeoutConfig {
 pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
-    pub secrets: aws_sdk_secretsmanager::Client,
+    sdk: SdkConfig,
 }
 
 impl Clients {
     /// Every client with the standard retry mode without its retry quota
     /// (`retry_partition` below says why).
     pub fn new(sdk: &SdkConfig) -> Self {
-        let partition = retry_partition();
         Self {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(
                 aws_sdk_dynamodb::config::Builder::from(sdk)
-                    .retry_partition(partition.clone())
+                    .retry_partition(retry_partition())
                     .build(),
             ),
             sqs: aws_sdk_sqs::Client::from_conf(
                 aws_sdk_sqs::config::Builder::from(sdk)
-                    .retry_partition(partition.clone())
+                    .retry_partition(retry_partition())
                     .build(),
             ),
-            secrets: aws_sdk_secretsmanager::Client::from_conf(
-                aws_sdk_secretsmanager::config::Builder::from(sdk)
-                    .retry_partition(partition)
-                    .build(),
-            ),
+            sdk: sdk.clone(),
         }
+    }
+
+    /// A Secrets Manager client, built when a command reads a secret (the
+    /// receiver from `GU1_WEBHOOK_SECRETS_ARN`, reconciliation from
+    /// `GU1_API_KEY_ARN`) and kept by what reads it: each SDK client loads
+    /// its service's endpoint rules when first built, about 0.2 ms that a
+    /// command reading no secret (the sweeper) should not pay at start.
+    pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::from_conf(
+            aws_sdk_secretsmanager::config::Builder::from(&self.sdk)
+                .retry_partition(retry_partition())
+                .build(),
+        )
     }
 }
 

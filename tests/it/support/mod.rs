@@ -330,26 +330,24 @@ impl TestApp {
         let sqs_sdk = sdk(options.sqs_endpoint.as_deref().unwrap_or(&moto.endpoint));
         let calls = Arc::new(Calls::default());
         // The receiver's own clients, as `main` builds them, plus the counter.
-        let (dynamodb_clients, sqs_clients) = (Clients::new(&dynamodb_sdk), Clients::new(&sqs_sdk));
-        let clients = Clients {
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(
-                dynamodb_clients
-                    .dynamodb
-                    .config()
-                    .to_builder()
-                    .interceptor(CountCalls(Arc::clone(&calls)))
-                    .build(),
-            ),
-            sqs: aws_sdk_sqs::Client::from_conf(
-                sqs_clients
-                    .sqs
-                    .config()
-                    .to_builder()
-                    .interceptor(CountCalls(Arc::clone(&calls)))
-                    .build(),
-            ),
-            secrets: dynamodb_clients.secrets,
-        };
+        let sqs_clients = Clients::new(&sqs_sdk);
+        let mut clients = Clients::new(&dynamodb_sdk);
+        clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            clients
+                .dynamodb
+                .config()
+                .to_builder()
+                .interceptor(CountCalls(Arc::clone(&calls)))
+                .build(),
+        );
+        clients.sqs = aws_sdk_sqs::Client::from_conf(
+            sqs_clients
+                .sqs
+                .config()
+                .to_builder()
+                .interceptor(CountCalls(Arc::clone(&calls)))
+                .build(),
+        );
         let config = ReceiverConfig {
             secrets: SecretsSource::List(format!("{SECRET},{SECOND_SECRET}")),
             storage: Storage {
