@@ -233,16 +233,40 @@ async fn a_per_service_endpoint_variable_points_that_service_alone_elsewhere() {
 /// environment but `AWS_PROFILE` and where the files are.
 #[tokio::test]
 async fn sweep_takes_region_credentials_and_endpoint_from_a_profile() {
+    let published = sweep_with_profile("s-profile", "us-east-1", &[]).await;
+    assert_eq!(published, ["s-profile"]);
+}
+
+/// The environment comes first in the SDK's chains, as it does without the
+/// start-up shortcut that skips building them when the environment answers
+/// (`config::aws`): a region there wins over the profile's (whose region has
+/// no table), and half a pair of keys there does not stop the chain from
+/// taking the profile's credentials.
+#[tokio::test]
+async fn the_environment_comes_before_the_profile_as_in_the_sdk_chain() {
+    let published = sweep_with_profile(
+        "s-env-first",
+        "eu-west-3",
+        &[("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "half")],
+    )
+    .await;
+    assert_eq!(published, ["s-env-first"]);
+}
+
+/// Leaves `session`'s outcome pending (SQS down during its delivery), then
+/// runs `sweep` with only a profile (region `profile_region`, moto's
+/// endpoint, keys) and `extra` variables; the session ids the queue got.
+async fn sweep_with_profile(
+    session: &str,
+    profile_region: &str,
+    extra: &[(&str, &str)],
+) -> Vec<String> {
     let moto = moto();
     let stack = Stack::create(&sdk(&moto.endpoint), false).await;
-    // An outcome left pending: SQS down during the delivery.
     let mut down = Env::for_tests(&stack, &moto.endpoint);
     down.set("AWS_ENDPOINT_URL_SQS", closed());
     let server = Server::start(&down, Stdio::null()).await;
-    assert_eq!(
-        server.deliver(&seed::rejected("s-profile")).await.status,
-        503
-    );
+    assert_eq!(server.deliver(&seed::rejected(session)).await.status, 503);
 
     let dir = std::env::temp_dir().join(unique("gu1-profile"));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -251,7 +275,7 @@ async fn sweep_takes_region_credentials_and_endpoint_from_a_profile() {
     std::fs::write(
         &config,
         format!(
-            "[profile gu1-local]\nregion = us-east-1\nendpoint_url = {}\n",
+            "[profile gu1-local]\nregion = {profile_region}\nendpoint_url = {}\n",
             moto.endpoint
         ),
     )
@@ -274,6 +298,7 @@ async fn sweep_takes_region_credentials_and_endpoint_from_a_profile() {
             ("SESSIONS_TABLE", &stack.table),
             ("OUTCOMES_QUEUE_URL", &stack.queue_url),
         ])
+        .envs(extra.iter().copied())
         .args(["sweep", "--grace-seconds", "0"])
         .output()
         .expect("run sweep");
@@ -285,7 +310,10 @@ async fn sweep_takes_region_credentials_and_endpoint_from_a_profile() {
     );
     let report: Value = serde_json::from_slice(&output.stdout).expect("a report");
     assert_eq!(report["published"], 1, "{report}");
-    let bodies = stack.outcome_bodies().await;
-    assert_eq!(bodies.len(), 1);
-    assert_eq!(bodies[0]["sessionId"], "s-profile");
+    stack
+        .outcome_bodies()
+        .await
+        .iter()
+        .map(|body| body["sessionId"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
