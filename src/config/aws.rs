@@ -226,7 +226,7 @@ impl DeferredTrust {
 /// the certificates takes only CPU time nothing else wants: the start-up
 /// itself, and on a small machine the Lambda service's own processes, go
 /// first. Measured (BENCHMARKS.md): at normal priority, or even at nice 19,
-/// the reading made the slowest starts slower (p90 0.3–0.8 ms over the
+/// the reading made the slowest starts slower (p90 0.25–1.4 ms over the
 /// same binary trusting one root); in the idle class the two start alike.
 /// The main thread waits for it, if at all, at its first HTTPS call, when it
 /// has nothing else to run. The price: on a machine kept fully busy by other
