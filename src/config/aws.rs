@@ -50,9 +50,9 @@ pub async fn sdk_config_from_env(roots: &Roots) -> Result<SdkConfig, ConfigError
     // The environment is the first source of the region and credentials
     // chains, and where Lambda puts both. When it has them, the chains would
     // never look further, so they are not built: building them builds an STS
-    // client (web identity) and two instance-metadata clients, over a third
-    // of this function's start-up cost (BENCHMARKS.md). Same values, same
-    // order; without them, the chains as usual.
+    // client (web identity) and two instance-metadata clients, a fifth of
+    // the start-up's instructions (BENCHMARKS.md). Same values, same order;
+    // without them, the chains as usual.
     let region = EnvironmentVariableRegionProvider::new();
     if region.region().await.is_some() {
         loader = loader.region(region);
