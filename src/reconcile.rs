@@ -9,7 +9,8 @@
 //! path of a delivery after its parse: the same conditional write, the same
 //! lease, the same publish ([`Publisher::record`], [`Publisher::publish_due`]).
 //! A status that is not newer changes nothing; the session then goes to the
-//! back of the stale queue, so a run's bound never starves the others.
+//! back of the stale queue (one conditional write, the whole check for most
+//! sessions), so a run's bound never starves the others.
 //!
 //! A good API client: at most [`REQUESTS_PER_SECOND`]; a `429` or `5xx`,
 //! or no answer at all (refused, reset, timed out), slows the run down and
@@ -186,11 +187,21 @@ impl Reconciler {
                 tracing::info!(session_id = %session, "Gu1 does not know this session");
                 self.publisher
                     .store()
-                    .mark_checked(session, now_ms())
+                    .mark_checked(session, None, now_ms())
                     .await?;
                 return Ok(Checked::NotFound);
             }
         };
+        // Most stale sessions are where Gu1 says: one write checks them off.
+        let store = self.publisher.store();
+        if store
+            .mark_checked(session, Some(event.status), now_ms())
+            .await?
+        {
+            return Ok(Checked::Unchanged);
+        }
+        // Gu1 is ahead, or the session is terminal or new here: the same
+        // write as a webhook's.
         let writer = WriteToken::random();
         let written = self.publisher.record(&event, None, &writer).await?;
         // An outcome still pending (whoever wrote it) is published here too.
@@ -207,10 +218,8 @@ impl Reconciler {
             return Ok(Checked::Applied);
         }
         if !written.record.status.is_terminal() {
-            self.publisher
-                .store()
-                .mark_checked(session, now_ms())
-                .await?;
+            // Another write got there first: checked all the same.
+            store.mark_checked(session, None, now_ms()).await?;
         }
         Ok(Checked::Unchanged)
     }

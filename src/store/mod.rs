@@ -308,19 +308,39 @@ impl SessionStore {
         self.index_page(index, cutoff_ms, page_size, start).await
     }
 
-    /// Notes that reconciliation found an active session unchanged at
-    /// `now_ms`, so that it goes to the back of the stale queue. Nothing if
-    /// the session has meanwhile become terminal.
-    pub async fn mark_checked(&self, session: &SessionId, now_ms: u64) -> Result<(), StoreError> {
+    /// Notes that reconciliation checked an active session at `now_ms`, so
+    /// that it goes to the back of the stale queue; with `gu1_status`, only
+    /// if the stored status is not behind it (then Gu1 reports nothing new,
+    /// and this one write is the whole check). `false`, and nothing written,
+    /// if the session is terminal, gone or behind.
+    pub async fn mark_checked(
+        &self,
+        session: &SessionId,
+        gu1_status: Option<SessionStatus>,
+        now_ms: u64,
+    ) -> Result<bool, StoreError> {
         let mut update = Update::default();
-        let result = update
+        update
             .set(CHECKED_AT_ATTR, n(now_ms))
-            .name("#activeSession", ACTIVE_ATTR)
+            .name("#activeSession", ACTIVE_ATTR);
+        let condition = match gu1_status {
+            None => "attribute_exists(#activeSession)",
+            Some(status) => {
+                update
+                    .name("#statusRank", "statusRank")
+                    .value(":statusRank", n(status.rank()));
+                "attribute_exists(#activeSession) AND #statusRank >= :statusRank"
+            }
+        };
+        let result = update
             .request(&self.client, &self.table, session)
-            .condition_expression("attribute_exists(#activeSession)")
+            .condition_expression(condition)
             .send()
             .await;
-        conditional("UpdateItem (mark checked)", result).map(drop)
+        Ok(matches!(
+            conditional("UpdateItem (mark checked)", result)?,
+            Conditional::Done(_)
+        ))
     }
 
     /// One page of a sparse index `(name, partition key, its one value, sort

@@ -170,6 +170,43 @@ async fn stale_sessions_are_fetched_and_moved_forward_through_the_same_path_as_a
     assert_eq!(bodies, [outcome(&approved), outcome(&rejected)]);
 }
 
+/// A session Gu1 reports where it is, or behind, costs one write, the
+/// `lastCheckedAt` that sends it to the back of the queue; one Gu1 has moved
+/// forward costs that refused write and the apply.
+#[tokio::test]
+async fn a_session_gu1_has_not_moved_costs_one_write() {
+    let w = world().await;
+    w.deliver_aged(&seed::in_progress("bio-same"), HOUR).await;
+    w.deliver_aged(&seed::in_progress("bio-behind"), HOUR).await;
+    w.deliver_aged(&seed::created("bio-ahead"), HOUR).await;
+    w.gu1.put(api::active("bio-same", "in_progress"));
+    w.gu1.put(api::active("bio-behind", "pending"));
+    w.gu1.put(api::active("bio-ahead", "in_progress"));
+    let before = state(&w.app, "bio-same").await;
+    let proxy = Proxy::start(&moto().endpoint).await;
+    let proxied = Env::for_tests(&w.app, &proxy.endpoint).with_gu1_api(&w.gu1.url);
+
+    for (session, writes, counts) in [
+        ("bio-same", 1, [1, 0, 1, 0, 0]),
+        ("bio-behind", 1, [1, 0, 1, 0, 0]),
+        ("bio-ahead", 2, [1, 1, 0, 0, 0]),
+    ] {
+        let already = proxy.count("UpdateItem");
+        let run = proxied.reconcile(&["--session", session]).await;
+        succeeded(&run);
+        assert_eq!(run.counts(), counts, "{session}");
+        assert_eq!(proxy.count("UpdateItem") - already, writes, "{session}");
+    }
+    let after = state(&w.app, "bio-same").await;
+    assert_eq!(
+        (&after.0, &after.1, after.2),
+        (&before.0, &before.1, before.2)
+    );
+    assert!(after.3 > before.3, "to the back of the queue");
+    assert_eq!(state(&w.app, "bio-behind").await.0, "in_progress");
+    assert_eq!(state(&w.app, "bio-ahead").await.0, "in_progress");
+}
+
 #[tokio::test]
 async fn fresh_and_terminal_sessions_are_not_fetched() {
     let w = world().await;
