@@ -53,7 +53,7 @@ pub async fn reconciler(
     let api_key = match &config.api_key {
         ApiKeySource::Key(key) => key.clone(),
         ApiKeySource::SecretsManager { secret_id } => {
-            ApiKey::new(crate::secrets::fetch(&clients.secrets(), secret_id).await?)
+            ApiKey::new(crate::secrets::fetch(clients.secrets(), secret_id).await?)
         }
     };
     let api = Gu1Api::new(

@@ -95,8 +95,12 @@ impl Keyring {
         match source {
             SecretsSource::List(list) => Ok(Verifier::from_list(list)?.into()),
             SecretsSource::SecretsManager { secret_id } => {
-                Self::from_secrets_manager(clients.secrets(), secret_id, RefreshPolicy::default())
-                    .await
+                Self::from_secrets_manager(
+                    clients.secrets().clone(),
+                    secret_id,
+                    RefreshPolicy::default(),
+                )
+                .await
             }
         }
     }

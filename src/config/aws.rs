@@ -272,6 +272,7 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     sdk: SdkConfig,
+    secrets: std::sync::OnceLock<aws_sdk_secretsmanager::Client>,
 }
 
 impl Clients {
@@ -290,20 +291,23 @@ impl Clients {
                     .build(),
             ),
             sdk: sdk.clone(),
+            secrets: std::sync::OnceLock::new(),
         }
     }
 
-    /// A Secrets Manager client, built when a command reads a secret (the
-    /// receiver from `GU1_WEBHOOK_SECRETS_ARN`, reconciliation from
-    /// `GU1_API_KEY_ARN`) and kept by what reads it: each SDK client loads
-    /// its service's endpoint rules when first built, about 0.2 ms that a
+    /// The Secrets Manager client, built the first time a command reads a
+    /// secret (the receiver from `GU1_WEBHOOK_SECRETS_ARN`, reconciliation
+    /// from `GU1_API_KEY_ARN`), then shared: each SDK client loads its
+    /// service's endpoint rules when first built, about 0.2 ms that a
     /// command reading no secret (the sweeper) should not pay at start.
-    pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
-        aws_sdk_secretsmanager::Client::from_conf(
-            aws_sdk_secretsmanager::config::Builder::from(&self.sdk)
-                .retry_partition(retry_partition())
-                .build(),
-        )
+    pub fn secrets(&self) -> &aws_sdk_secretsmanager::Client {
+        self.secrets.get_or_init(|| {
+            aws_sdk_secretsmanager::Client::from_conf(
+                aws_sdk_secretsmanager::config::Builder::from(&self.sdk)
+                    .retry_partition(retry_partition())
+                    .build(),
+            )
+        })
     }
 }
 
