@@ -5,7 +5,7 @@
 use super::update::{Update, n, s};
 use super::{
     ACTIVE, ACTIVE_ATTR, APPLIED_BY_ATTR, CHECKED_AT_ATTR, Item, KEY, LEASE_HOLDER_ATTR,
-    LEASE_UNTIL_ATTR, PENDING, PENDING_ATTR, TERMINAL_AT_ATTR,
+    LEASE_UNTIL_ATTR, PENDING, PENDING_ATTR, RANK_ATTR, TERMINAL_AT_ATTR,
 };
 use crate::clock::rfc3339;
 use crate::session::{
@@ -31,7 +31,7 @@ pub fn apply_update(
     let mut update = Update::default();
     update
         .set("status", s(event.status.as_str()))
-        .set("statusRank", n(event.status.rank()))
+        .set(RANK_ATTR, n(event.status.rank()))
         .set("event", s(&event.event))
         .set(APPLIED_BY_ATTR, s(writer.as_str()))
         .set("updatedAt", s(rfc3339(now_ms)))

@@ -67,6 +67,9 @@ pub const LEASE_UNTIL_ATTR: &str = "publishLeaseUntil";
 pub const LEASE_HOLDER_ATTR: &str = "publishLeaseHolder";
 /// The [`WriteToken`] of the write that set `status`.
 pub const APPLIED_BY_ATTR: &str = "appliedBy";
+/// [`SessionStatus::rank`] of `status`: what the apply and check conditions
+/// compare.
+pub const RANK_ATTR: &str = "statusRank";
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -327,7 +330,7 @@ impl SessionStore {
             None => "attribute_exists(#activeSession)",
             Some(status) => {
                 update
-                    .name("#statusRank", "statusRank")
+                    .name("#statusRank", RANK_ATTR)
                     .value(":statusRank", n(status.rank()));
                 "attribute_exists(#activeSession) AND #statusRank >= :statusRank"
             }
