@@ -58,7 +58,7 @@ fn delivery_work(verifier: &Verifier, body: &[u8], header: &[u8]) -> usize {
     };
     // A new session: the conditional write applies.
     let verdict = decide::verdict(None, event.status);
-    let writer = WriteToken::random();
+    let writer = WriteToken::unique();
     let update = store::apply_update(
         &event,
         Some("wh-bench-1"),
@@ -130,7 +130,7 @@ fn steps(c: &mut Criterion) {
     let Ok(Delivery::Session(event)) = parse_delivery(body) else {
         panic!("not a session event");
     };
-    let writer = WriteToken::random();
+    let writer = WriteToken::unique();
     let record = record_after_apply(&event, &writer, NOW_MS + LEASE_MS);
     group.bench_function("verify", |b| {
         b.iter(|| v.verify(black_box(body), [black_box(header.as_bytes())]))

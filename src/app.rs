@@ -7,44 +7,44 @@
 use crate::config::{ApiKeySource, Clients, ReceiverConfig, ReconcileConfig, Storage, SweepConfig};
 use crate::delivery::Receiver;
 use crate::gu1_api::{ApiKey, Gu1Api};
-use crate::publish::{OutcomeQueue, Publisher};
+use crate::outbox::Outbox;
+use crate::publish::OutcomeQueue;
 use crate::reconcile::Reconciler;
 use crate::secrets::{Keyring, SecretsError};
 use crate::store::SessionStore;
 use crate::sweep::Sweeper;
 
 /// The receiver: the webhook secrets (read from Secrets Manager now, if that
-/// is where they are) and the publisher.
+/// is where they are) and the outbox.
 pub async fn receiver(
     config: &ReceiverConfig,
     clients: &Clients,
 ) -> Result<Receiver, SecretsError> {
     let keyring = Keyring::load(&config.secrets, clients).await?;
-    Ok(Receiver::new(keyring, publisher(&config.storage, clients)))
+    Ok(Receiver::new(keyring, outbox(&config.storage, clients)))
 }
 
-/// The sweeper: the publisher, the grace period and the page size.
+/// The sweeper: the outbox, the grace period and the page size.
 pub fn sweeper(config: &SweepConfig, clients: &Clients) -> Sweeper {
     Sweeper::new(
-        publisher(&config.storage, clients),
+        outbox(&config.storage, clients),
         config.grace,
         config.page_size,
     )
 }
 
 /// The table, the queue and the lease protocol between them.
-fn publisher(storage: &Storage, clients: &Clients) -> Publisher {
-    Publisher::new(
+fn outbox(storage: &Storage, clients: &Clients) -> Outbox {
+    Outbox::new(
         SessionStore::new(clients.dynamodb.clone(), &storage.sessions_table),
         OutcomeQueue::new(clients.sqs.clone(), &storage.outcomes_queue_url),
-        storage.publish_lease,
     )
 }
 
 /// Reconciliation: Gu1's API key (read from Secrets Manager now, if that is
 /// where it is: a Lambda reads it for each run, so a rotated key is used at
 /// once), the API client over `tls` (built once per process), and the
-/// publisher.
+/// outbox.
 pub async fn reconciler(
     config: &ReconcileConfig,
     clients: &Clients,
@@ -63,8 +63,9 @@ pub async fn reconciler(
         tls.clone(),
     );
     Ok(Reconciler::new(
-        publisher(&config.storage, clients),
+        outbox(&config.storage, clients),
         api,
+        &config.organization_id,
         config.stale_after,
         config.max_sessions,
     ))

@@ -6,7 +6,7 @@
 //! atomically in DynamoDB's `ConditionExpression` (see [`crate::store`]); the
 //! functions here classify what happened and say who must publish the outcome.
 
-use crate::session::{SessionRecord, SessionStatus, WriteToken};
+use crate::session::{IdentityField, SessionFields, SessionRecord, SessionStatus, WriteToken};
 
 /// What one event did to the stored session; the `result` of the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,6 +19,9 @@ pub enum Verdict {
     Stale,
     /// A different terminal status after a terminal one: the first is kept.
     Conflict,
+    /// The event names another entity, organization or external id than
+    /// the session has: nothing of it is applied ([`identity_conflicts`]).
+    IdentityConflict,
 }
 
 impl Verdict {
@@ -28,6 +31,7 @@ impl Verdict {
             Self::Duplicate => "duplicate",
             Self::Stale => "stale",
             Self::Conflict => "conflict",
+            Self::IdentityConflict => "identity_conflict",
         }
     }
 }
@@ -46,6 +50,42 @@ pub fn verdict(stored: Option<SessionStatus>, incoming: SessionStatus) -> Verdic
         std::cmp::Ordering::Equal if incoming == stored => Verdict::Duplicate,
         std::cmp::Ordering::Equal => Verdict::Conflict,
     }
+}
+
+/// One identity field on which an event disagrees with the stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityConflict {
+    pub field: IdentityField,
+    /// The value the session has kept.
+    pub stored: String,
+    /// The value the event brought, refused.
+    pub incoming: String,
+}
+
+/// The identity fields on which `incoming` disagrees with `stored`.
+///
+/// A session belongs to one entity and one organization for its whole life:
+/// the first value stored for each [`IdentityField`] is the only one. An
+/// event that lacks a field agrees with anything (later events often carry
+/// less); one that names another value is not applied at all, neither its
+/// identity nor its status, so no outcome can go out with a mixed identity
+/// or under another person's name. The store enforces the same rule in the
+/// apply write's condition.
+pub fn identity_conflicts(
+    stored: &SessionFields,
+    incoming: &SessionFields,
+) -> Vec<IdentityConflict> {
+    IdentityField::ALL
+        .into_iter()
+        .filter_map(|field| match (field.of(stored), field.of(incoming)) {
+            (Some(stored), Some(incoming)) if stored != incoming => Some(IdentityConflict {
+                field,
+                stored: stored.to_owned(),
+                incoming: incoming.to_owned(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Who sends a terminal outcome to SQS, decided after the write.
@@ -104,6 +144,33 @@ mod tests {
     }
 
     #[test]
+    fn identity_is_write_once_and_a_missing_field_agrees() {
+        let fields =
+            |entity: Option<&str>, org: Option<&str>, external: Option<&str>| SessionFields {
+                entity_id: entity.map(Into::into),
+                organization_id: org.map(Into::into),
+                external_id: external.map(Into::into),
+                ..SessionFields::default()
+            };
+        let stored = fields(Some("e1"), Some("o1"), None);
+        assert!(identity_conflicts(&stored, &stored).is_empty());
+        assert!(identity_conflicts(&stored, &fields(None, None, None)).is_empty());
+        // Not yet stored: the first value is taken, no conflict.
+        assert!(identity_conflicts(&stored, &fields(None, None, Some("x9"))).is_empty());
+        assert_eq!(
+            identity_conflicts(&stored, &fields(Some("e2"), Some("o1"), Some("x9"))),
+            [IdentityConflict {
+                field: IdentityField::EntityId,
+                stored: "e1".into(),
+                incoming: "e2".into()
+            }]
+        );
+        let both = identity_conflicts(&stored, &fields(Some("e2"), Some("o2"), None));
+        let names: Vec<_> = both.iter().map(|c| c.field.as_str()).collect();
+        assert_eq!(names, ["entityId", "organizationId"]);
+    }
+
+    #[test]
     fn verdict_applies_exactly_when_the_store_condition_holds() {
         for stored in SessionStatus::ALL {
             for incoming in SessionStatus::ALL {
@@ -130,7 +197,7 @@ mod tests {
     #[test]
     fn the_lease_holder_publishes_and_others_wait_for_its_lease() {
         let now = 1_000;
-        let (us, them) = (WriteToken::random(), WriteToken::random());
+        let (us, them) = (WriteToken::unique(), WriteToken::unique());
         let ours = terminal(false, Some((now + 1, &us)));
         assert_eq!(outcome_duty(&ours, &us, now), OutcomeDuty::Publish);
         assert_eq!(outcome_duty(&ours, &them, now), OutcomeDuty::HeldElsewhere);

@@ -5,20 +5,18 @@
 //! the request: the Lambda runtime or the local HTTP server of
 //! [`crate::serve`].
 
-use crate::config::DELIVERY_DEADLINE;
+use crate::limits::{DELIVERY_DEADLINE, WEBHOOK_MAX_BODY_BYTES};
+use crate::outbox::Outbox;
 use crate::parse::{Delivery, parse_delivery};
-use crate::publish::Publisher;
 use crate::respond::{Accepted, Rejection, respond};
 use crate::secrets::Keyring;
-use crate::session::{SessionEvent, WriteToken, is_safe_id};
+use crate::session::{SessionEvent, SessionId, WriteToken, is_safe_id};
 use lambda_http::http::{HeaderMap, Method, Response};
 use lambda_http::{Body, Request};
 use std::time::Instant;
 
 /// The one route.
 pub const WEBHOOK_PATH: &str = "/webhooks/gu1";
-/// Largest body accepted (Gu1's deliveries are a few KiB).
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Gu1's signature header.
 pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
 /// Gu1's delivery id, logged for tracing (never relied on).
@@ -30,30 +28,38 @@ pub const WEBHOOK_EVENT_HEADER: &str = "x-webhook-event";
 #[derive(Debug)]
 pub struct Receiver {
     keyring: Keyring,
-    publisher: Publisher,
+    outbox: Outbox,
 }
 
 impl Receiver {
     /// Built once per process, by [`crate::app::receiver`].
-    pub fn new(keyring: impl Into<Keyring>, publisher: Publisher) -> Self {
+    pub fn new(keyring: impl Into<Keyring>, outbox: Outbox) -> Self {
         Self {
             keyring: keyring.into(),
-            publisher,
+            outbox,
         }
     }
 
-    pub fn publisher(&self) -> &Publisher {
-        &self.publisher
-    }
-
     /// Answers one delivery. Never panics, never answers `2xx` before the
-    /// session's state is durable, and answers within [`DELIVERY_DEADLINE`].
+    /// session's state is durable, and answers within [`DELIVERY_DEADLINE`]
+    /// (plus, on a `503`, the bounded give-back of its lease).
     pub async fn handle(&self, request: Request) -> Response<Body> {
         let started = Instant::now();
         let mut log = DeliveryLog::from_headers(request.headers());
-        let outcome = tokio::time::timeout(DELIVERY_DEADLINE, self.process(&request, &mut log))
-            .await
-            .unwrap_or(Err(Rejection::Timeout));
+        // This delivery's own name on what it writes: if an answer is lost
+        // and the SDK retries, the retry recognises the write that landed.
+        let writer = WriteToken::unique();
+        let outcome =
+            tokio::time::timeout(DELIVERY_DEADLINE, self.process(&request, &writer, &mut log))
+                .await
+                .unwrap_or(Err(Rejection::Timeout));
+        if let (Err(rejection), Some(session)) = (&outcome, &log.session_id)
+            && rejection.is_retryable()
+        {
+            // Giving up: whatever our write did, the lease it may have
+            // taken goes back, so that Gu1's retry publishes at once.
+            self.outbox.give_back(session, &writer).await;
+        }
         log.finish(&outcome, started);
         respond(&outcome)
     }
@@ -69,6 +75,7 @@ impl Receiver {
     async fn process(
         &self,
         request: &Request,
+        writer: &WriteToken,
         log: &mut DeliveryLog,
     ) -> Result<Accepted, Rejection> {
         if request.uri().path() != WEBHOOK_PATH {
@@ -78,7 +85,7 @@ impl Receiver {
             return Err(Rejection::MethodNotAllowed);
         }
         let body = request.body().as_ref();
-        if body.len() > MAX_BODY_BYTES {
+        if body.len() > WEBHOOK_MAX_BODY_BYTES {
             return Err(Rejection::TooLarge);
         }
         let signatures: Vec<&[u8]> = request
@@ -96,26 +103,22 @@ impl Receiver {
             }
         };
         log.session(&event);
-        self.store_and_publish(&event, log).await
+        self.store_and_publish(&event, writer, log).await
     }
 
     async fn store_and_publish(
         &self,
         event: &SessionEvent,
+        writer: &WriteToken,
         log: &mut DeliveryLog,
     ) -> Result<Accepted, Rejection> {
-        // This delivery's own name on what it writes: if an answer is lost
-        // and the SDK retries, the retry recognises the write that landed.
-        let writer = WriteToken::random();
         let written = self
-            .publisher
-            .record(event, log.webhook_id.as_deref(), &writer)
+            .outbox
+            .record(event, log.webhook_id.as_deref(), writer)
             .await?;
         log.stored = Some(written.record.status.as_str());
         log.version = Some(written.record.version);
-        #[cfg(feature = "test-faults")]
-        crate::faults::after_store(&event.session_id);
-        self.publisher.publish_due(&written.record, &writer).await?;
+        self.outbox.publish_due(&written.record, writer).await?;
         Ok(Accepted::session(
             written.verdict,
             event,
@@ -131,7 +134,7 @@ struct DeliveryLog {
     webhook_id: Option<String>,
     webhook_event: Option<String>,
     event: Option<String>,
-    session_id: Option<String>,
+    session_id: Option<SessionId>,
     incoming: Option<&'static str>,
     stored: Option<&'static str>,
     version: Option<u64>,
@@ -155,7 +158,7 @@ impl DeliveryLog {
 
     fn session(&mut self, event: &SessionEvent) {
         self.event = Some(event.event.clone());
-        self.session_id = Some(event.session_id.to_string());
+        self.session_id = Some(event.session_id.clone());
         self.incoming = Some(event.status.as_str());
     }
 
@@ -173,7 +176,7 @@ impl DeliveryLog {
         tracing::info!(
             result,
             status_code,
-            session_id = self.session_id.as_deref(),
+            session_id = self.session_id.as_ref().map(SessionId::as_str),
             event = self.event.as_deref(),
             incoming_status = self.incoming,
             stored_status = self.stored,

@@ -8,6 +8,7 @@
 //! the API key in the `Authorization` header only (never in a log or a
 //! `Debug`), and every answer sorted into what the caller does next.
 
+use crate::limits::{GU1_API_CALL_TIMEOUT, GU1_API_CONNECT_TIMEOUT, GU1_API_MAX_BODY_BYTES};
 use crate::parse::{ParseError, parse_api_session};
 use crate::session::{SessionEvent, SessionId};
 use bytes::Bytes;
@@ -16,14 +17,6 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use std::time::Duration;
-
-/// Connecting to Gu1's API gives up after this long.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-/// One call, body included, gives up after this long.
-pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-/// Largest session body read (a session is a few KiB).
-const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Gu1's API key. Its `Debug` never shows it.
 #[derive(Clone)]
@@ -51,9 +44,9 @@ pub enum ApiError {
     Unavailable(u16),
     #[error("Gu1's API answered {0}")]
     Unexpected(u16),
-    #[error("Gu1's API did not answer: {0}")]
-    Transport(String),
-    #[error("Gu1's API did not answer within {CALL_TIMEOUT:?}")]
+    #[error("Gu1's API did not answer")]
+    Transport(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("Gu1's API did not answer within {GU1_API_CALL_TIMEOUT:?}")]
     Timeout,
     #[error("Gu1's API answered a session we cannot read: {0}")]
     Invalid(#[from] ParseError),
@@ -65,7 +58,7 @@ impl ApiError {
     /// Gu1's API is busy, failing or out of reach: the session waits for
     /// the next run, and the run slows down (and, after a few in a row,
     /// ends) rather than knock once per stale session on a door that may
-    /// cost [`CALL_TIMEOUT`] each time.
+    /// cost [`GU1_API_CALL_TIMEOUT`] each time.
     pub fn is_busy(&self) -> bool {
         matches!(
             self,
@@ -94,7 +87,7 @@ impl Gu1Api {
     ) -> Self {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
-        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        http.set_connect_timeout(Some(GU1_API_CONNECT_TIMEOUT));
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
@@ -110,7 +103,7 @@ impl Gu1Api {
 
     /// Reads one session; `None` when Gu1 does not know it (`404`).
     pub async fn session(&self, id: &SessionId) -> Result<Option<SessionEvent>, ApiError> {
-        tokio::time::timeout(CALL_TIMEOUT, self.get_session(id))
+        tokio::time::timeout(GU1_API_CALL_TIMEOUT, self.get_session(id))
             .await
             .unwrap_or(Err(ApiError::Timeout))
     }
@@ -126,12 +119,12 @@ impl Gu1Api {
             .header("x-organization-id", &self.organization_id)
             .header("accept", "application/json")
             .body(Empty::new())
-            .map_err(|e| ApiError::Transport(e.to_string()))?;
+            .map_err(|e| ApiError::Transport(e.into()))?;
         let response = self
             .client
             .request(request)
             .await
-            .map_err(|e| ApiError::Transport(crate::error_chain(&e)))?;
+            .map_err(|e| ApiError::Transport(e.into()))?;
         let status = response.status().as_u16();
         match status {
             200 => {}
@@ -140,10 +133,10 @@ impl Gu1Api {
             429 | 500..=599 => return Err(ApiError::Unavailable(status)),
             _ => return Err(ApiError::Unexpected(status)),
         }
-        let body = Limited::new(response.into_body(), MAX_BODY_BYTES)
+        let body = Limited::new(response.into_body(), GU1_API_MAX_BODY_BYTES)
             .collect()
             .await
-            .map_err(|e| ApiError::Transport(e.to_string()))?
+            .map_err(ApiError::Transport)?
             .to_bytes();
         let event = parse_api_session(&body)?;
         if &event.session_id != id {

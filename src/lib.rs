@@ -1,40 +1,46 @@
 //! Receiver for Gu1's biometric-session webhooks, built to run as an AWS
 //! Lambda behind API Gateway.
 //!
-//! The domain is one module, [`session`]: a session's id, status, fields,
-//! the event that brings them and the record the table keeps. A delivery
-//! then takes one path, one module per step:
+//! The domain is one module, [`session`]: a session's id, status, identity,
+//! fields, the event that brings them and the record the table keeps. A
+//! delivery then takes one path, one module per step:
 //!
 //! 1. [`verify`]: HMAC-SHA256 of the raw body against every configured secret;
 //! 2. [`parse`]: the envelope into a [`session::SessionEvent`], once;
-//! 3. [`decide`]: the pure rules: statuses only move up, who publishes;
+//! 3. [`decide`]: the pure rules: statuses only move up, identity is
+//!    write-once, who publishes;
 //! 4. [`store`]: one conditional DynamoDB write enforces those rules;
-//! 5. [`publish`]: a terminal outcome goes to SQS, once per session;
+//! 5. [`publish`]: the outcome message, and the SQS queue it goes to;
 //! 6. [`respond`]: the HTTP answer, never `2xx` before the state is durable.
 //!
-//! [`delivery`] strings the steps together; [`serve`] (local HTTP) and the
-//! Lambda runtime (in `main.rs`) are two transports for the same handler.
-//! [`sweep`] publishes outcomes that a failure left pending. Steps 1 to 3 are
-//! free of AWS types and I/O.
+//! [`delivery`] strings the steps together; [`outbox`] is steps 4 and 5 as
+//! one protocol (the publish lease that makes an outcome go out once), which
+//! every writer uses. [`serve`] (local HTTP) and the Lambda runtime (in
+//! `main.rs`) are two transports for the same handler. Steps 1 to 3 are free
+//! of AWS types and I/O.
+//!
+//! Two more commands share that protocol: the [`sweep`]er publishes outcomes
+//! that a failure left pending, and [`reconcile`] reads what Gu1 never
+//! delivered from its API ([`gu1_api`]) and applies it as a delivery would.
 //!
 //! Around them: [`config`] reads each command's configuration once and
-//! builds the AWS clients, [`app`] builds each command from them (for `main`
-//! and the tests alike), [`secrets`] keeps the webhook secrets (and re-reads
-//! them on rotation), [`clock`] is the one clock, [`metrics`] are EMF log
-//! lines. `local` (feature `test-util`) holds the demo's and the tests'
-//! helpers, `faults` (feature `test-faults`) a fault point for the tests.
+//! builds the AWS clients, [`limits`] holds every limit and timeout, [`app`]
+//! builds each command from them (for `main` and the tests alike),
+//! [`secrets`] keeps the webhook secrets (and re-reads them on rotation),
+//! [`clock`] is the one clock, [`metrics`] are EMF log lines. `local`
+//! (feature `test-util`) holds the demo's and the tests' helpers.
 
 pub mod app;
 pub mod clock;
 pub mod config;
 pub mod decide;
 pub mod delivery;
-#[cfg(feature = "test-faults")]
-pub mod faults;
 pub mod gu1_api;
+pub mod limits;
 #[cfg(any(test, feature = "test-util"))]
 pub mod local;
 pub mod metrics;
+pub mod outbox;
 pub mod parse;
 pub mod publish;
 pub mod reconcile;

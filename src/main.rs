@@ -1,16 +1,17 @@
-//! `gu1-webhook`: one binary, three ways to run.
+//! `gu1-webhook`: one binary, four ways to run.
 //!
 //! - In Lambda (no arguments): the receiver under the `lambda_http` runtime,
-//!   or the sweeper under `lambda_runtime` when the function's handler is
-//!   `sweep` (Lambda passes it in `_HANDLER`).
+//!   or the sweeper or reconciliation under `lambda_runtime` when the
+//!   function's handler is `sweep` or `reconcile` (Lambda passes it in
+//!   `_HANDLER`).
 //! - `gu1-webhook serve [--listen ADDR]`: the same receiver over local HTTP.
 //! - `gu1-webhook sweep [--grace-seconds N] [--page-size N]`: one sweep.
 //! - `gu1-webhook reconcile [--stale-after N] [--session ID]...`: one
 //!   reconciliation run against Gu1's API (in Lambda: handler `reconcile`).
 
 use gu1_webhook::config::{
-    self, Clients, GRACE_RULE, LambdaRole, PAGE_SIZE_RULE, ReceiverConfig, ReconcileConfig, Roots,
-    SweepConfig, sdk_config_from_env, tls_config,
+    self, Clients, LambdaRole, PAGE_SIZE_RULE, ReceiverConfig, ReconcileConfig, Roots,
+    SECONDS_RULE, SweepConfig, sdk_config_from_env, tls_config,
 };
 use gu1_webhook::reconcile::ReconcileReport;
 use gu1_webhook::session::SessionId;
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!(error = %err, "gu1-webhook stopped");
+            tracing::error!(error = %gu1_webhook::error_chain(&*err), "gu1-webhook stopped");
             ExitCode::FAILURE
         }
     }
@@ -228,8 +229,8 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
             ("serve", "--listen") => listen = value,
             ("sweep", "--grace-seconds") => {
                 grace = Some(
-                    config::parse_grace(&value)
-                        .ok_or(format!("--grace-seconds takes {GRACE_RULE}"))?,
+                    config::parse_seconds(&value)
+                        .ok_or(format!("--grace-seconds takes {SECONDS_RULE}"))?,
                 )
             }
             ("sweep", "--page-size") => {
@@ -240,8 +241,8 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
             }
             ("reconcile", "--stale-after") => {
                 stale_after = Some(
-                    config::parse_grace(&value)
-                        .ok_or(format!("--stale-after takes {GRACE_RULE}"))?,
+                    config::parse_seconds(&value)
+                        .ok_or(format!("--stale-after takes {SECONDS_RULE}"))?,
                 )
             }
             ("reconcile", "--session") => sessions
@@ -324,6 +325,10 @@ mod tests {
                 "--grace-seconds takes a whole number of seconds",
             ),
             (&["deploy"][..], "unknown command deploy"),
+            (
+                &["reconcile", "--session", ".."][..],
+                "--session \"..\": a session id must be 1 to 100 printable ASCII characters, not only dots",
+            ),
         ] {
             assert_eq!(parse(args).err().as_deref(), Some(reason), "{args:?}");
         }

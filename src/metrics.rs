@@ -20,9 +20,12 @@ pub const PUBLISH_FAILURES: &str = "PublishFailures";
 pub const UNPUBLISHED_OUTCOMES: &str = "UnpublishedOutcomes";
 /// Sessions reconciliation read from Gu1's API, by `Result`.
 pub const RECONCILED: &str = "Reconciled";
+/// Events (delivered or read from Gu1's API) that named another identity
+/// than their session's: refused, and worth a page.
+pub const IDENTITY_CONFLICTS: &str = "IdentityConflicts";
 
 /// Deliveries by `Result` (`applied`, `duplicate`, `stale`, `conflict`,
-/// `ignored`, `rejected_signature`, `bad_request`, `failed`, ...).
+/// `identity_conflict`, `ignored`, `rejected_signature`, `bad_request`, `failed`, ...).
 pub fn delivery(result: &str) {
     emit(DELIVERIES, "Result", result);
 }
@@ -45,20 +48,21 @@ pub fn reconciled(result: &str) {
 
 /// Outcomes the sweeper found still unpublished past the grace period.
 pub fn sweep_found(count: u64) {
-    if let Some(function) = function_name() {
-        println!(
-            "{}",
-            emf_line(function, UNPUBLISHED_OUTCOMES, None, count, now_ms())
-        );
-    }
+    emit_count(UNPUBLISHED_OUTCOMES, None, count);
+}
+
+/// One event that named another identity than its session's.
+pub fn identity_conflict() {
+    emit_count(IDENTITY_CONFLICTS, None, 1);
 }
 
 fn emit(metric: &str, dimension: &str, value: &str) {
+    emit_count(metric, Some((dimension, value)), 1);
+}
+
+fn emit_count(metric: &str, dimension: Option<(&str, &str)>, count: u64) {
     if let Some(function) = function_name() {
-        println!(
-            "{}",
-            emf_line(function, metric, Some((dimension, value)), 1, now_ms())
-        );
+        println!("{}", emf_line(function, metric, dimension, count, now_ms()));
     }
 }
 

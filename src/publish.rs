@@ -1,26 +1,20 @@
-//! Step 5 of a delivery: put a terminal outcome on the SQS queue, once.
+//! Step 5 of a delivery: put a terminal outcome on the SQS queue.
 //!
-//! Three parts, from pure to I/O:
+//! Two parts, from pure to I/O:
 //!
 //! - [`OutcomeMessage`], the message schema (version 1, JSON Schema in
 //!   `schema/outcome-message.v1.json`), built from the stored session so that
 //!   every publisher — the delivery that made the session terminal, a later
 //!   redelivery, the sweeper — sends the same bytes;
-//! - [`OutcomeQueue`], the SQS adapter;
-//! - [`Publisher`], the protocol that makes "once" hold: send under a publish
-//!   lease taken by a conditional write, then mark the item published.
+//! - [`OutcomeQueue`], the SQS adapter.
+//!
+//! That it happens once per session is the [`crate::outbox`]'s protocol.
 
-use crate::clock::{millis, now_ms};
-use crate::decide::{OutcomeDuty, Verdict, outcome_duty};
-use crate::session::{
-    SessionEvent, SessionId, SessionRecord, SessionStatus, WriteToken, is_safe_id,
-};
-use crate::store::{SessionStore, StoreError, Written};
+use crate::session::{SessionRecord, SessionStatus, is_safe_id};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use serde::Serialize;
 use serde_json::value::RawValue;
-use std::time::Duration;
 
 /// The version of the message schema, also sent as the `schemaVersion` attribute.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -82,10 +76,17 @@ impl<'a> OutcomeMessage<'a> {
     }
 }
 
-/// SQS failed (after the SDK's own retries), or the message could not be built.
+/// SQS failed (after the SDK's own retries), or the message could not be
+/// built. The cause is kept as the source.
 #[derive(Debug, thiserror::Error)]
-#[error("SQS SendMessage failed: {0}")]
-pub struct SendError(String);
+#[error("SQS SendMessage failed")]
+pub struct SendError(#[source] Box<dyn std::error::Error + Send + Sync>);
+
+impl SendError {
+    fn new(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Box::new(err))
+    }
+}
 
 /// The outcomes queue. A URL ending in `.fifo` gets group and deduplication
 /// ids; a standard queue gets neither.
@@ -109,13 +110,13 @@ impl OutcomeQueue {
 
     /// Sends one message; returns its SQS message id.
     pub async fn send(&self, message: &OutcomeMessage<'_>) -> Result<String, SendError> {
-        let body = serde_json::to_string(message).map_err(|e| SendError(e.to_string()))?;
+        let body = serde_json::to_string(message).map_err(SendError::new)?;
         let attribute = |data_type: &str, value: String| {
             MessageAttributeValue::builder()
                 .data_type(data_type)
                 .string_value(value)
                 .build()
-                .map_err(|e| SendError(e.to_string()))
+                .map_err(SendError::new)
         };
         let mut request = self
             .client
@@ -132,166 +133,8 @@ impl OutcomeQueue {
                 .message_group_id(message.group_id())
                 .message_deduplication_id(message.deduplication_id());
         }
-        let output = request
-            .send()
-            .await
-            .map_err(|e| SendError(crate::error_chain(&e)))?;
+        let output = request.send().await.map_err(SendError::new)?;
         Ok(output.message_id.unwrap_or_default())
-    }
-}
-
-/// Why an outcome could not be published. The state is durable either way;
-/// the outcome stays pending for a redelivery or the sweeper.
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    #[error(transparent)]
-    Send(#[from] SendError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("publishing did not finish within the deadline")]
-    Timeout,
-}
-
-/// What one attempt to publish a session's outcome did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Published {
-    /// We sent it and marked the item.
-    Sent,
-    /// Someone else holds the lease or has already published.
-    NotOurs,
-}
-
-/// Sends outcomes under the publish lease and marks them published.
-#[derive(Debug, Clone)]
-pub struct Publisher {
-    store: SessionStore,
-    queue: OutcomeQueue,
-    lease: Duration,
-}
-
-impl Publisher {
-    /// `lease` must outlast one send (the SDK's operation timeout): a lease
-    /// that lapses mid-send lets a second publisher in.
-    pub fn new(store: SessionStore, queue: OutcomeQueue, lease: Duration) -> Self {
-        Self {
-            store,
-            queue,
-            lease,
-        }
-    }
-
-    pub fn store(&self) -> &SessionStore {
-        &self.store
-    }
-
-    /// When a lease taken at `now_ms` ends.
-    pub fn lease_until(&self, now_ms: u64) -> u64 {
-        now_ms.saturating_add(millis(self.lease))
-    }
-
-    /// Steps 3 and 4 for one event, whoever brought it (a delivery, or
-    /// reconciliation): the conditional write under `writer`'s token, and on
-    /// a conflict the record of it on the item.
-    pub async fn record(
-        &self,
-        event: &SessionEvent,
-        webhook_id: Option<&str>,
-        writer: &WriteToken,
-    ) -> Result<Written, StoreError> {
-        let now = now_ms();
-        let written = self
-            .store
-            .apply(event, webhook_id, writer, now, self.lease_until(now))
-            .await?;
-        if written.verdict == Verdict::Conflict {
-            self.store
-                .record_conflict(&event.session_id, event.status, now)
-                .await?;
-            tracing::warn!(
-                session_id = %event.session_id,
-                kept = %written.record.status,
-                conflicting = %event.status,
-                "conflicting terminal status: the first one is kept"
-            );
-        }
-        Ok(written)
-    }
-
-    /// Step 5 after [`Publisher::record`]: sends the outcome if that falls to
-    /// `writer` ([`outcome_duty`]): under the lease its write took, or under
-    /// one it claims now. Nothing to do for an active or published session,
-    /// or while another publisher holds a live lease.
-    pub async fn publish_due(
-        &self,
-        record: &SessionRecord,
-        writer: &WriteToken,
-    ) -> Result<(), PublishError> {
-        match outcome_duty(record, writer, now_ms()) {
-            OutcomeDuty::None | OutcomeDuty::HeldElsewhere => {}
-            OutcomeDuty::Publish => {
-                self.publish_held(record, writer).await?;
-            }
-            OutcomeDuty::ClaimAndPublish => {
-                self.claim_and_publish(&record.session_id, writer).await?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Publishes `record`'s outcome under the lease `writer` holds. On a
-    /// failed send the lease is released, so that a redelivery need not wait
-    /// for it to lapse.
-    pub async fn publish_held(
-        &self,
-        record: &SessionRecord,
-        writer: &WriteToken,
-    ) -> Result<Published, PublishError> {
-        let Some(message) = OutcomeMessage::from_record(record) else {
-            return Ok(Published::NotOurs);
-        };
-        let session = &record.session_id;
-        let status = message.status.as_str();
-        let message_id = match self.queue.send(&message).await {
-            Ok(id) => {
-                crate::metrics::outcome_published(status);
-                id
-            }
-            Err(err) => {
-                crate::metrics::publish_failed(status);
-                if let Err(release) = self.store.release_lease(session, writer).await {
-                    tracing::warn!(session_id = %session, error = %release, "could not release publish lease");
-                }
-                return Err(err.into());
-            }
-        };
-        if !self
-            .store
-            .mark_published(session, &message_id, now_ms())
-            .await?
-        {
-            tracing::warn!(session_id = %session, "outcome was marked published by another publisher");
-        }
-        Ok(Published::Sent)
-    }
-
-    /// Claims the lease of `session`'s unpublished outcome for `writer`,
-    /// then publishes it. `NotOurs` when another publisher holds the lease or
-    /// has published.
-    pub async fn claim_and_publish(
-        &self,
-        session: &SessionId,
-        writer: &WriteToken,
-    ) -> Result<Published, PublishError> {
-        let now = now_ms();
-        let lease_until = self.lease_until(now);
-        match self
-            .store
-            .claim_outcome(session, writer, now, lease_until)
-            .await?
-        {
-            Some(record) => self.publish_held(&record, writer).await,
-            None => Ok(Published::NotOurs),
-        }
     }
 }
 

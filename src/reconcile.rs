@@ -7,33 +7,27 @@
 //! `stale_after` (found in the sparse [`crate::store::STALE_INDEX`], never a
 //! scan), or the sessions it is asked about, and puts each through the very
 //! path of a delivery after its parse: the same conditional write, the same
-//! lease, the same publish ([`Publisher::record`], [`Publisher::publish_due`]).
+//! lease, the same publish ([`Outbox::record`], [`Outbox::publish_due`]).
 //! A status that is not newer changes nothing; the session then goes to the
 //! back of the stale queue (one conditional write, the whole check for most
 //! sessions), so a run's bound never starves the others.
 //!
-//! A good API client: at most [`REQUESTS_PER_SECOND`]; a `429` or `5xx`,
+//! A good API client: at most [`GU1_API_REQUESTS_PER_SECOND`]; a `429` or `5xx`,
 //! or no answer at all (refused, reset, timed out), slows the run down and
 //! leaves the session for the next one, and a few in a row end the run; a
 //! `401`/`403` ends it at once (a configuration error).
 
 use crate::clock::{millis, now_ms};
+use crate::decide::Verdict;
 use crate::gu1_api::{ApiError, Gu1Api};
-use crate::publish::Publisher;
+use crate::limits::{
+    GU1_API_MAX_BUSY_IN_A_ROW, GU1_API_MAX_PAUSE, GU1_API_REQUESTS_PER_SECOND, RECONCILE_PAGE_SIZE,
+};
+use crate::outbox::Outbox;
 use crate::session::{SessionId, WriteToken};
 use crate::store::StoreError;
 use serde::Serialize;
 use std::time::Duration;
-
-/// Requests per second to Gu1's API, at most.
-pub const REQUESTS_PER_SECOND: u32 = 5;
-/// After this many busy answers (`429`, `5xx`, no answer) in a row the run
-/// ends; the sessions left wait for the next run.
-const MAX_BUSY_IN_A_ROW: u32 = 3;
-/// The longest pause between two requests after busy answers.
-const MAX_PAUSE: Duration = Duration::from_secs(5);
-/// Sessions read per page of the stale-sessions index.
-const PAGE_SIZE: i32 = 100;
 
 /// What one run did: its summary line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,22 +59,27 @@ pub enum ReconcileError {
 /// The reconcile command, built by [`crate::app::reconciler`].
 #[derive(Debug, Clone)]
 pub struct Reconciler {
-    publisher: Publisher,
+    outbox: Outbox,
     api: Gu1Api,
+    /// `GU1_ORGANIZATION_ID`: an answer about another organization's
+    /// session is refused.
+    organization_id: String,
     stale_after: Duration,
     max_sessions: usize,
 }
 
 impl Reconciler {
     pub fn new(
-        publisher: Publisher,
+        outbox: Outbox,
         api: Gu1Api,
+        organization_id: &str,
         stale_after: Duration,
         max_sessions: usize,
     ) -> Self {
         Self {
-            publisher,
+            outbox,
             api,
+            organization_id: organization_id.to_owned(),
             stale_after,
             max_sessions,
         }
@@ -98,7 +97,7 @@ impl Reconciler {
         } else {
             sessions.to_vec()
         };
-        let base = Duration::from_secs(1) / REQUESTS_PER_SECOND;
+        let base = Duration::from_secs(1) / GU1_API_REQUESTS_PER_SECOND;
         let mut pause = Duration::ZERO;
         let mut busy_in_a_row = 0;
         let mut refused = None;
@@ -119,7 +118,7 @@ impl Reconciler {
                     tracing::warn!(session_id = %session, error = %crate::error_chain(&failure), "could not reconcile");
                     if matches!(&failure, Failure::Api(error) if error.is_busy()) {
                         busy_in_a_row += 1;
-                        pause = (base * 2u32.pow(busy_in_a_row)).min(MAX_PAUSE);
+                        pause = (base * 2u32.pow(busy_in_a_row)).min(GU1_API_MAX_PAUSE);
                     } else {
                         // Gu1 answered (what we could not use): not busy.
                         busy_in_a_row = 0;
@@ -138,7 +137,7 @@ impl Reconciler {
             if refused.is_some() {
                 break;
             }
-            if busy_in_a_row >= MAX_BUSY_IN_A_ROW {
+            if busy_in_a_row >= GU1_API_MAX_BUSY_IN_A_ROW {
                 tracing::warn!(
                     left = sessions.len() as u64 - report.checked,
                     "Gu1's API is busy or out of reach: the rest waits for the next run"
@@ -167,8 +166,9 @@ impl Reconciler {
         let mut sessions = Vec::new();
         let mut start = None;
         while sessions.len() < self.max_sessions {
-            let want = (self.max_sessions - sessions.len()).min(PAGE_SIZE as usize) as i32;
-            let page = self.publisher.store().stale(cutoff, want, start).await?;
+            let want =
+                (self.max_sessions - sessions.len()).min(RECONCILE_PAGE_SIZE as usize) as i32;
+            let page = self.outbox.store().stale(cutoff, want, start).await?;
             sessions.extend(page.sessions);
             start = page.next;
             if start.is_none() {
@@ -181,35 +181,48 @@ impl Reconciler {
 
     /// Reads one session from Gu1 and applies what it says.
     async fn check(&self, session: &SessionId) -> Result<Checked, Failure> {
+        let store = self.outbox.store();
         let event = match self.api.session(session).await? {
             Some(event) => event,
             None => {
                 tracing::info!(session_id = %session, "Gu1 does not know this session");
-                self.publisher
-                    .store()
-                    .mark_checked(session, None, now_ms())
-                    .await?;
+                store.mark_checked(session, None, now_ms()).await?;
                 return Ok(Checked::NotFound);
             }
         };
-        // Most stale sessions are where Gu1 says: one write checks them off.
-        let store = self.publisher.store();
-        if store
-            .mark_checked(session, Some(event.status), now_ms())
-            .await?
+        if let Some(answered) = event.fields.organization_id.as_deref()
+            && answered != self.organization_id
         {
+            // Nothing of it is written; the session is checked off so that
+            // it does not starve the others, and the run counts a failure.
+            store.mark_checked(session, None, now_ms()).await?;
+            return Err(Failure::ForeignOrganization);
+        }
+        // Most stale sessions are where Gu1 says: one write checks them off.
+        if store.mark_checked(session, Some(&event), now_ms()).await? {
             return Ok(Checked::Unchanged);
         }
-        // Gu1 is ahead, or the session is terminal or new here: the same
-        // write as a webhook's.
-        let writer = WriteToken::random();
-        let written = self.publisher.record(&event, None, &writer).await?;
+        // Gu1 is ahead, or the session is terminal or new here, or of
+        // another identity: the same write as a webhook's.
+        let writer = WriteToken::unique();
+        let written = match self.outbox.record(&event, None, &writer).await {
+            Ok(written) => written,
+            Err(err) => {
+                self.outbox.give_back(session, &writer).await;
+                return Err(err.into());
+            }
+        };
         // An outcome still pending (whoever wrote it) is published here too.
-        self.publisher
-            .publish_due(&written.record, &writer)
-            .await
-            .map_err(|e| Failure::Publish(e.into()))?;
-        if written.verdict == crate::decide::Verdict::Applied {
+        if let Err(err) = self.outbox.publish_due(&written.record, &writer).await {
+            self.outbox.give_back(session, &writer).await;
+            return Err(Failure::Publish(err.into()));
+        }
+        if written.verdict == Verdict::IdentityConflict {
+            // Recorded on the item and counted; for a person to look at.
+            store.mark_checked(session, None, now_ms()).await?;
+            return Err(Failure::IdentityConflict);
+        }
+        if written.verdict == Verdict::Applied {
             tracing::info!(
                 session_id = %session,
                 status = %written.record.status,
@@ -253,5 +266,9 @@ enum Failure {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Publish(Box<crate::publish::PublishError>),
+    Publish(Box<crate::outbox::PublishError>),
+    #[error("Gu1's API answered a session of another organization than GU1_ORGANIZATION_ID")]
+    ForeignOrganization,
+    #[error("Gu1's API names another identity than the session has: nothing applied")]
+    IdentityConflict,
 }

@@ -6,17 +6,15 @@
 //! `503` with `Retry-After`.
 
 use crate::decide::Verdict;
+use crate::limits::{RETRY_AFTER_SECONDS, SERVE_BODY_READ_TIMEOUT, WEBHOOK_MAX_BODY_BYTES};
+use crate::outbox::PublishError;
 use crate::parse::ParseError;
-use crate::publish::PublishError;
 use crate::session::SessionEvent;
 use crate::store::StoreError;
 use crate::verify::SignatureError;
 use lambda_http::Body;
 use lambda_http::http::{Response, StatusCode, header};
 use serde::Serialize;
-
-/// Seconds Gu1 is asked to wait before retrying a `503`.
-pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 /// A delivery that was accepted: the state is durable.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,14 +54,14 @@ pub enum Rejection {
     NotFound,
     #[error("only POST is allowed")]
     MethodNotAllowed,
-    #[error("body is larger than 256 KiB")]
+    #[error("body is larger than {} KiB", WEBHOOK_MAX_BODY_BYTES / 1024)]
     TooLarge,
     /// `serve` only: the body broke off or its framing is invalid (e.g. a
     /// malformed chunked encoding).
     #[error("body could not be read: malformed or cut short")]
     UnreadableBody,
     /// `serve` only: the body did not arrive in time.
-    #[error("body not received within {} s", crate::serve::BODY_READ_TIMEOUT.as_secs())]
+    #[error("body not received within {} s", SERVE_BODY_READ_TIMEOUT.as_secs())]
     BodyTimeout,
     #[error(transparent)]
     Signature(#[from] SignatureError),
@@ -89,6 +87,11 @@ impl Rejection {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Store(_) | Self::Publish(_) | Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
         }
+    }
+
+    /// A `503`: the delivery may succeed later, and Gu1 is asked to retry.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Store(_) | Self::Publish(_) | Self::Timeout)
     }
 
     /// The `result` of the answer and of the metrics.

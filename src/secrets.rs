@@ -16,6 +16,7 @@
 //!   not depend on it (the README's two-phase rotation waits `max_age`).
 
 use crate::config::{Clients, SecretsSource};
+use crate::limits::{SECRETS_MAX_AGE, SECRETS_REREAD_AFTER_MISS};
 use crate::verify::{NoSecrets, SignatureError, Verifier};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -34,8 +35,8 @@ impl Default for RefreshPolicy {
     /// six a minute more under a flood of forged deliveries.
     fn default() -> Self {
         Self {
-            after_miss: Duration::from_secs(10),
-            max_age: Duration::from_secs(5 * 60),
+            after_miss: SECRETS_REREAD_AFTER_MISS,
+            max_age: SECRETS_MAX_AGE,
         }
     }
 }
@@ -44,8 +45,12 @@ impl Default for RefreshPolicy {
 pub enum SecretsError {
     #[error(transparent)]
     NoSecrets(#[from] NoSecrets),
-    #[error("could not read {0}")]
-    SecretsManager(String),
+    #[error("could not read {secret_id} from Secrets Manager")]
+    SecretsManager {
+        secret_id: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// The current [`Verifier`], refreshed from Secrets Manager on a miss.
@@ -177,7 +182,7 @@ impl Keyring {
         let fresh = match fetch(&source.client, &source.secret_id).await {
             Ok(list) => Arc::new(Verifier::from_list(&list).ok()?),
             Err(err) => {
-                tracing::warn!(error = %err, "could not refresh the webhook secrets");
+                tracing::warn!(error = %crate::error_chain(&err), "could not refresh the webhook secrets");
                 return None;
             }
         };
@@ -203,12 +208,13 @@ pub async fn fetch(
         .secret_id(secret_id)
         .send()
         .await
-        .map_err(|e| {
-            SecretsError::SecretsManager(format!(
-                "{secret_id} from Secrets Manager: {}",
-                crate::error_chain(&e)
-            ))
+        .map_err(|e| SecretsError::SecretsManager {
+            secret_id: secret_id.to_owned(),
+            source: Box::new(e),
         })?
         .secret_string
-        .ok_or_else(|| SecretsError::SecretsManager(format!("{secret_id}: it has no string value")))
+        .ok_or_else(|| SecretsError::SecretsManager {
+            secret_id: secret_id.to_owned(),
+            source: "it has no string value".into(),
+        })
 }

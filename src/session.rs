@@ -83,19 +83,27 @@ impl fmt::Display for SessionStatus {
 
 /// Gu1's biometric session id (`payload.id`): the DynamoDB partition key.
 ///
-/// 1 to 100 printable ASCII characters, no spaces: safe in a DynamoDB key, in
-/// an SQS deduplication id and in a log line.
+/// The rule, stated once: 1 to 100 printable ASCII characters, no spaces,
+/// and not made of dots alone. So an id is safe in a DynamoDB key, in an SQS
+/// deduplication id and in a log line, and it is always one path segment of
+/// Gu1's API: `.` and `..` are dot-segments that a URL resolves away (and a
+/// proxy decodes back even when percent-encoded), so
+/// `/sessions/..` would read another resource.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SessionId(String);
 
-/// A session id that is not 1 to 100 printable ASCII characters.
+/// A session id that breaks the rule of [`SessionId`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a session id must be 1 to 100 printable ASCII characters")]
+#[error("{SESSION_ID_RULE}")]
 pub struct InvalidSessionId;
+
+/// The rule of [`SessionId`], as the README and every refusal state it.
+pub const SESSION_ID_RULE: &str =
+    "a session id must be 1 to 100 printable ASCII characters, not only dots";
 
 impl SessionId {
     pub fn parse(s: &str) -> Result<Self, InvalidSessionId> {
-        if is_safe_id(s) {
+        if is_safe_id(s) && !s.bytes().all(|b| b == b'.') {
             Ok(Self(s.to_owned()))
         } else {
             Err(InvalidSessionId)
@@ -137,6 +145,39 @@ pub struct SessionFields {
     pub decision: Option<String>,
 }
 
+/// The fields that say whose session it is. A session belongs to one
+/// entity and one organization for its whole life, so on the item these are
+/// write-once: the first value stored stays, and an event that says
+/// otherwise is a conflict ([`crate::decide::identity_conflicts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IdentityField {
+    EntityId,
+    OrganizationId,
+    ExternalId,
+}
+
+impl IdentityField {
+    pub const ALL: [IdentityField; 3] = [Self::EntityId, Self::OrganizationId, Self::ExternalId];
+
+    /// The field's name in the item and the outcome message.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EntityId => "entityId",
+            Self::OrganizationId => "organizationId",
+            Self::ExternalId => "externalId",
+        }
+    }
+
+    /// This field's value in `fields`.
+    pub fn of(self, fields: &SessionFields) -> Option<&str> {
+        match self {
+            Self::EntityId => fields.entity_id.as_deref(),
+            Self::OrganizationId => fields.organization_id.as_deref(),
+            Self::ExternalId => fields.external_id.as_deref(),
+        }
+    }
+}
+
 /// One biometric-session event, parsed and checked: what the rest of the
 /// receiver works on.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,12 +202,12 @@ pub struct SessionEvent {
 pub struct WriteToken(String);
 
 impl WriteToken {
-    /// A fresh token: 64 random bits drawn once per process, then a
-    /// counter. So tokens never repeat within a process and, across
+    /// A token no other writer holds: 64 random bits drawn once per
+    /// process, then a counter. So tokens never repeat within a process and, across
     /// processes, only if two drew the same 64 bits; and a delivery pays no
     /// system call for it. The bits come from the standard library's
     /// randomly keyed hasher, which the OS seeds.
-    pub fn random() -> Self {
+    pub fn unique() -> Self {
         use base64::Engine as _;
         use std::hash::{BuildHasher, RandomState};
         use std::sync::atomic::{AtomicU64, Ordering};
@@ -278,16 +319,29 @@ mod tests {
     #[test]
     fn session_ids_are_safe_keys() {
         assert!(SessionId::parse("bio-session-uuid").is_ok());
-        for bad in ["", "has space", "tab\t", "é", &"x".repeat(101)] {
+        for bad in [
+            "",
+            "has space",
+            "tab\t",
+            "é",
+            &"x".repeat(101),
+            ".",
+            "..",
+            "...",
+        ] {
             assert_eq!(SessionId::parse(bad), Err(InvalidSessionId), "{bad:?}");
         }
         assert!(SessionId::parse(&"x".repeat(100)).is_ok());
+        // Dots are fine beside other characters: only dot-segments are refused.
+        for good in ["a.b", "..a", "v1..2"] {
+            assert!(SessionId::parse(good).is_ok(), "{good:?}");
+        }
     }
 
     #[test]
     fn tokens_are_distinct_and_printable() {
         let tokens: std::collections::HashSet<_> =
-            (0..1_000).map(|_| WriteToken::random()).collect();
+            (0..1_000).map(|_| WriteToken::unique()).collect();
         assert_eq!(tokens.len(), 1_000);
         for token in &tokens {
             assert_eq!(token.as_str().len(), 22);

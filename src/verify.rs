@@ -9,6 +9,7 @@
 //! time, against one MAC per configured secret: the cost grows with the
 //! number of secrets, never with the number of ways the header could be read.
 
+use crate::limits::SIGNATURE_HEADER_MAX_LEN;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
@@ -18,8 +19,6 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Length of an HMAC-SHA256 tag in bytes.
 const TAG_LEN: usize = 32;
-/// Longest header value worth decoding: `sha256=` plus 64 hex digits, with room for whitespace.
-const MAX_HEADER_LEN: usize = 128;
 
 /// Why a delivery's signature was refused. Every variant is answered with `401`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -113,7 +112,7 @@ impl Verifier {
 
 /// Decodes one header value into the 32-byte tag, or says it is malformed.
 fn decode_signature(value: &[u8]) -> Result<[u8; TAG_LEN], SignatureError> {
-    if value.len() > MAX_HEADER_LEN {
+    if value.len() > SIGNATURE_HEADER_MAX_LEN {
         return Err(SignatureError::Malformed);
     }
     let value = value.trim_ascii();

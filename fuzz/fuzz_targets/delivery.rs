@@ -61,7 +61,7 @@ fn signed_header(encoding: u8, body: &[u8]) -> Vec<u8> {
 /// What the receiver does with a parsed event, against every stored status.
 fn decide_and_build(event: &SessionEvent) {
     let lease_until = NOW_MS + 30_000;
-    let writer = WriteToken::random();
+    let writer = WriteToken::unique();
     let update = apply_update(event, Some("wh-fuzz"), &writer, NOW_MS, lease_until);
     assert!(!update.expression().is_empty());
 

@@ -2,7 +2,8 @@
 //! HTTPS client (and the CA certificates it trusts, which Gu1's API client
 //! shares), the timeouts and retries of every call, and the clients.
 
-use super::{ATTEMPT_TIMEOUT, CONNECT_TIMEOUT, ConfigError, OPERATION_TIMEOUT, var};
+use super::{ConfigError, var};
+use crate::limits::{AWS_ATTEMPT_TIMEOUT, AWS_CONNECT_TIMEOUT, AWS_OPERATION_TIMEOUT};
 use aws_config::BehaviorVersion;
 use aws_config::environment::{
     EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
@@ -190,12 +191,15 @@ fn https_client(roots: &Roots) -> Result<SharedHttpClient, ConfigError> {
         ))
         .tls_context(context)
         .build_https();
-    Ok(SharedHttpClient::new(DeferredTrust::start(client, roots)))
+    Ok(SharedHttpClient::new(TrustStoreWarming::start(
+        client, roots,
+    )))
 }
 
-/// The SDK's HTTPS client, but for one moment: as each SDK client is built
+/// The SDK's HTTPS client, whose trust store is warmed (read) in the
+/// background rather than as each SDK client is built. As each is built
 /// (`validate_base_client_config`), it reads and parses the system's CA
-/// certificates, some 4 ms of file reads and PEM parsing on the start-up
+/// certificates, file reads and PEM parsing on the start-up
 /// path of every command (BENCHMARKS.md). This wrapper lets the clients be
 /// built without it, and does that reading once per process on a background
 /// thread (the SDK keeps what it read in a process-wide cache); the first
@@ -203,9 +207,9 @@ fn https_client(roots: &Roots) -> Result<SharedHttpClient, ConfigError> {
 /// is trusted less and nothing is read twice. Certificates from
 /// `SSL_CERT_*` are already read: nothing to warm for them.
 #[derive(Debug)]
-struct DeferredTrust(SharedHttpClient);
+struct TrustStoreWarming(SharedHttpClient);
 
-impl DeferredTrust {
+impl TrustStoreWarming {
     fn start(client: SharedHttpClient, roots: &Roots) -> Self {
         static WARM: std::sync::Once = std::sync::Once::new();
         if matches!(roots, Roots::System) {
@@ -242,7 +246,7 @@ fn yield_to_start_up() {
     }
 }
 
-impl HttpClient for DeferredTrust {
+impl HttpClient for TrustStoreWarming {
     fn http_connector(
         &self,
         settings: &HttpConnectorSettings,
@@ -259,9 +263,9 @@ impl HttpClient for DeferredTrust {
 /// The timeouts of every AWS call (see the constants above).
 fn timeouts() -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-        .operation_timeout(OPERATION_TIMEOUT)
+        .connect_timeout(AWS_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(AWS_ATTEMPT_TIMEOUT)
+        .operation_timeout(AWS_OPERATION_TIMEOUT)
         .build()
 }
 
@@ -334,7 +338,7 @@ pub fn tls_config(roots: &Roots) -> Result<rustls::ClientConfig, ConfigError> {
 
 /// The standard retry mode (3 attempts, exponential backoff) without its
 /// retry quota, so that every call gets its attempts within
-/// [`OPERATION_TIMEOUT`] whatever happened before.
+/// [`AWS_OPERATION_TIMEOUT`] whatever happened before.
 ///
 /// Why: the quota is a per-process bucket that each retried timeout drains
 /// by 10 of 500 tokens, so a burst of about 50 timeouts (an AWS blip) leaves

@@ -68,22 +68,6 @@ pub const ALL_VARS: [&str; 13] = [
     MAX_SESSIONS_VAR,
 ];
 
-/// Connecting to DynamoDB or SQS gives up after this long.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
-/// One attempt of an AWS call gives up after this long; the SDK then retries.
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
-/// One AWS call, retries included, gives up after this long.
-pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(4);
-/// A whole delivery is answered (with a `503` if need be) within this long:
-/// well inside API Gateway's 30 s and Gu1's 30 s.
-pub const DELIVERY_DEADLINE: Duration = Duration::from_secs(15);
-/// How long a publisher holds the right to send an outcome: the longest a
-/// live holder can still be sending. Every holder takes its lease inside a
-/// [`DELIVERY_DEADLINE`] (a delivery, or one sweeper publish) and is cut off
-/// when it passes; a send already on the wire then lands within one more
-/// attempt. A longer lease would only delay the repair of a holder that died.
-pub const PUBLISH_LEASE: Duration = DELIVERY_DEADLINE.saturating_add(ATTEMPT_TIMEOUT);
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{0} is not set")]
@@ -129,8 +113,6 @@ impl std::fmt::Debug for SecretsSource {
 pub struct Storage {
     pub sessions_table: String,
     pub outcomes_queue_url: String,
-    /// [`PUBLISH_LEASE`]; not configurable, but tests shorten it.
-    pub publish_lease: Duration,
 }
 
 impl Storage {
@@ -138,7 +120,6 @@ impl Storage {
         Ok(Self {
             sessions_table: required(TABLE_VAR)?,
             outcomes_queue_url: required(QUEUE_VAR)?,
-            publish_lease: PUBLISH_LEASE,
         })
     }
 }
@@ -175,11 +156,11 @@ pub struct SweepConfig {
     pub page_size: i32,
 }
 
-/// Default [`SweepConfig::grace`]: the publish lease rounded up to whole
-/// seconds. Younger outcomes are still under the lease of the delivery that
+/// Default [`SweepConfig::grace`]: the publish lease
+/// ([`crate::limits::PUBLISH_LEASE`]) rounded up to whole seconds. Younger outcomes are still under the lease of the delivery that
 /// wrote them (a claim would fail).
 pub const DEFAULT_SWEEP_GRACE: Duration =
-    Duration::from_secs(PUBLISH_LEASE.as_millis().div_ceil(1000) as u64);
+    Duration::from_secs(crate::limits::PUBLISH_LEASE.as_millis().div_ceil(1000) as u64);
 /// Default [`SweepConfig::page_size`].
 pub const DEFAULT_SWEEP_PAGE_SIZE: i32 = 25;
 
@@ -188,7 +169,9 @@ impl SweepConfig {
     /// defaults above), not set to nonsense.
     pub fn from_env() -> Result<Self, ConfigError> {
         let grace = match var(SWEEP_GRACE_VAR) {
-            Some(v) => parse_grace(&v).ok_or(ConfigError::Invalid(SWEEP_GRACE_VAR, GRACE_RULE))?,
+            Some(v) => {
+                parse_seconds(&v).ok_or(ConfigError::Invalid(SWEEP_GRACE_VAR, SECONDS_RULE))?
+            }
             None => DEFAULT_SWEEP_GRACE,
         };
         let page_size = match var(SWEEP_PAGE_SIZE_VAR) {
@@ -204,13 +187,14 @@ impl SweepConfig {
     }
 }
 
-/// What a grace period must be (also the `--grace-seconds` rule).
-pub const GRACE_RULE: &str = "a whole number of seconds";
+/// What a number of seconds must be (a grace period, a stale-after; also
+/// the rule of `--grace-seconds` and `--stale-after`).
+pub const SECONDS_RULE: &str = "a whole number of seconds";
 /// What a page size must be (also the `--page-size` rule).
 pub const PAGE_SIZE_RULE: &str = "a number from 1 to 1000";
 
-/// A grace period in whole seconds.
-pub fn parse_grace(value: &str) -> Option<Duration> {
+/// A duration in whole seconds.
+pub fn parse_seconds(value: &str) -> Option<Duration> {
     value.trim().parse().ok().map(Duration::from_secs)
 }
 
@@ -259,7 +243,9 @@ impl ReconcileConfig {
             (None, None) => return Err(ConfigError::NoApiKey),
         };
         let stale_after = match var(STALE_AFTER_VAR) {
-            Some(v) => parse_grace(&v).ok_or(ConfigError::Invalid(STALE_AFTER_VAR, GRACE_RULE))?,
+            Some(v) => {
+                parse_seconds(&v).ok_or(ConfigError::Invalid(STALE_AFTER_VAR, SECONDS_RULE))?
+            }
             None => DEFAULT_STALE_AFTER,
         };
         let max_sessions = match var(MAX_SESSIONS_VAR) {

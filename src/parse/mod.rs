@@ -37,8 +37,11 @@ pub enum ParseError {
     InvalidPayload(String),
     #[error("payload has no id")]
     MissingSessionId,
-    #[error("payload.id must be 1 to 100 printable ASCII characters")]
+    #[error("payload.id is invalid: {}", crate::session::SESSION_ID_RULE)]
     InvalidSessionId,
+    /// One event naming two entities (or organizations): whose is it?
+    #[error("the event names two different {0}s")]
+    MixedIdentity(&'static str),
     #[error("payload has no status")]
     MissingStatus,
     #[error("payload.status is not a known biometric session status")]
@@ -128,8 +131,12 @@ fn session_event(
         session_id,
         status,
         fields: SessionFields {
-            entity_id: payload.entity_id.or(entity.id),
-            organization_id: payload.organization_id.or(envelope_organization),
+            entity_id: one_of(payload.entity_id, entity.id, "entityId")?,
+            organization_id: one_of(
+                payload.organization_id,
+                envelope_organization,
+                "organizationId",
+            )?,
             external_id: entity.external_id,
             rejection_code: payload.rejection_code,
             rejection_message: payload.rejection_message,
@@ -137,6 +144,19 @@ fn session_event(
             decision,
         },
     })
+}
+
+/// The identity field that `first` or `second` names; refused when they
+/// name two different values.
+fn one_of(
+    first: Option<String>,
+    second: Option<String>,
+    field: &'static str,
+) -> Result<Option<String>, ParseError> {
+    match (first, second) {
+        (Some(a), Some(b)) if a != b => Err(ParseError::MixedIdentity(field)),
+        (a, b) => Ok(a.or(b)),
+    }
 }
 
 #[derive(Deserialize)]
@@ -200,7 +220,7 @@ mod tests {
     fn approved_example_keeps_every_field_we_need() {
         let e = session(
             r#"{"event":"biometric.session_approved","timestamp":"2026-06-11T14:10:00Z",
-            "organizationId":"org-env","payload":{"id":"bio-1","entityId":"ent-1",
+            "organizationId":"org-1","payload":{"id":"bio-1","entityId":"ent-1",
             "organizationId":"org-1","status":"approved","completedAt":"2026-06-11T14:10:00.000Z",
             "rejectionCode":null,"decision":{"face_match":{"score":99.2}},
             "entity":{"id":"ent-1","externalId":"customer-123","name":"Jane Doe","type":"person"},
@@ -297,6 +317,20 @@ mod tests {
             (
                 r#"{"event":"biometric.session_approved","payload":{"id":"a b","status":"approved"}}"#,
                 ParseError::InvalidSessionId,
+            ),
+            (
+                r#"{"event":"biometric.session_approved","payload":{"id":"..","status":"approved"}}"#,
+                ParseError::InvalidSessionId,
+            ),
+            (
+                r#"{"event":"biometric.session_approved","payload":{"id":"s","status":"approved",
+                    "entityId":"e1","entity":{"id":"e2"}}}"#,
+                ParseError::MixedIdentity("entityId"),
+            ),
+            (
+                r#"{"event":"biometric.session_approved","organizationId":"o1",
+                    "payload":{"id":"s","status":"approved","organizationId":"o2"}}"#,
+                ParseError::MixedIdentity("organizationId"),
             ),
             (
                 r#"{"event":"biometric.session_approved","payload":{"id":"s"}}"#,

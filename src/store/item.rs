@@ -1,15 +1,14 @@
-//! The item's shape, in one place: the attribute names, the write that
-//! applies an event, and the reading of an item back into a
-//! [`SessionRecord`]. Both directions are pure and unit-tested here.
+//! The item's shape: the write that applies an event (and the condition
+//! that guards it), and the reading of an item back into a
+//! [`SessionRecord`], both over the names of [`super::attrs`]. Both
+//! directions are pure and unit-tested here.
 
+use super::Item;
+use super::attrs::*;
 use super::update::{Update, n, s};
-use super::{
-    ACTIVE, ACTIVE_ATTR, APPLIED_BY_ATTR, CHECKED_AT_ATTR, Item, KEY, LEASE_HOLDER_ATTR,
-    LEASE_UNTIL_ATTR, PENDING, PENDING_ATTR, RANK_ATTR, TERMINAL_AT_ATTR,
-};
 use crate::clock::rfc3339;
 use crate::session::{
-    SessionEvent, SessionFields, SessionId, SessionRecord, SessionStatus, WriteToken,
+    IdentityField, SessionEvent, SessionFields, SessionId, SessionRecord, SessionStatus, WriteToken,
 };
 
 /// An item that is not a session: no usable `sessionId` or `status`. Only a
@@ -30,18 +29,21 @@ pub fn apply_update(
 ) -> Update {
     let mut update = Update::default();
     update
-        .set("status", s(event.status.as_str()))
+        .set(STATUS_ATTR, s(event.status.as_str()))
         .set(RANK_ATTR, n(event.status.rank()))
-        .set("event", s(&event.event))
+        .set(EVENT_ATTR, s(&event.event))
         .set(APPLIED_BY_ATTR, s(writer.as_str()))
-        .set("updatedAt", s(rfc3339(now_ms)))
-        .set_expr("firstSeenAt", "if_not_exists(#firstSeenAt, :updatedAt)")
-        .set_expr("version", "if_not_exists(#version, :zero) + :one")
+        .set(UPDATED_AT_ATTR, s(rfc3339(now_ms)))
+        .set_expr(
+            FIRST_SEEN_AT_ATTR,
+            "if_not_exists(#firstSeenAt, :updatedAt)",
+        )
+        .set_expr(VERSION_ATTR, "if_not_exists(#version, :zero) + :one")
         .value(":zero", n(0))
         .value(":one", n(1));
     // Absent fields are left alone: a later event that lacks one never
     // erases what an earlier event stored.
-    let timestamp = ("lastEventAt", event.timestamp.as_ref());
+    let timestamp = (LAST_EVENT_AT_ATTR, event.timestamp.as_ref());
     for (attr, value) in field_attributes(&event.fields)
         .into_iter()
         .chain([timestamp])
@@ -51,7 +53,7 @@ pub fn apply_update(
         }
     }
     if let Some(id) = webhook_id {
-        update.set("lastWebhookId", s(id));
+        update.set(WEBHOOK_ID_ATTR, s(id));
     }
     if event.status.is_terminal() {
         update
@@ -70,6 +72,50 @@ pub fn apply_update(
     update
 }
 
+/// The condition of the apply write: the session is new or behind the
+/// event, and the event agrees with its identity (see [`identity_guard`]).
+pub fn apply_condition(update: &mut Update, fields: &SessionFields) -> String {
+    let mut condition =
+        String::from("(attribute_not_exists(#sessionId) OR #statusRank < :statusRank)");
+    identity_guard(update, fields, &mut condition);
+    condition
+}
+
+/// Appends to `condition` the write-once rule of each identity field that
+/// `fields` carries (absent on the item, or equal), binding its name and
+/// value on `update`. [`crate::decide::identity_conflicts`] is the same rule
+/// in Rust; a unit test holds the two together.
+pub fn identity_guard(update: &mut Update, fields: &SessionFields, condition: &mut String) {
+    for field in IdentityField::ALL {
+        if let Some(value) = field.of(fields) {
+            let attr = identity_attr(field);
+            update
+                .name(format!("#{attr}"), attr)
+                .value(&format!(":{attr}"), s(value));
+            for piece in [
+                " AND (attribute_not_exists(#",
+                attr,
+                ") OR #",
+                attr,
+                " = :",
+                attr,
+                ")",
+            ] {
+                condition.push_str(piece);
+            }
+        }
+    }
+}
+
+/// The attribute that keeps an identity field.
+pub fn identity_attr(field: IdentityField) -> &'static str {
+    match field {
+        IdentityField::EntityId => ENTITY_ID_ATTR,
+        IdentityField::OrganizationId => ORGANIZATION_ID_ATTR,
+        IdentityField::ExternalId => EXTERNAL_ID_ATTR,
+    }
+}
+
 /// The item in domain types. Optional attributes of the wrong type read as
 /// absent; a missing or invalid id or status is an [`ItemError`].
 pub fn record_from_item(item: &Item) -> Result<SessionRecord, ItemError> {
@@ -82,25 +128,25 @@ pub fn record_from_item(item: &Item) -> Result<SessionRecord, ItemError> {
     let session_id = text(KEY)
         .and_then(|id| SessionId::parse(&id).ok())
         .ok_or(ItemError(KEY))?;
-    let status = text("status")
+    let status = text(STATUS_ATTR)
         .and_then(|status| SessionStatus::parse(&status))
-        .ok_or(ItemError("status"))?;
+        .ok_or(ItemError(STATUS_ATTR))?;
     Ok(SessionRecord {
         session_id,
         status,
-        event: text("event"),
-        last_event_at: text("lastEventAt"),
+        event: text(EVENT_ATTR),
+        last_event_at: text(LAST_EVENT_AT_ATTR),
         fields: SessionFields {
-            entity_id: text("entityId"),
-            organization_id: text("organizationId"),
-            external_id: text("externalId"),
-            rejection_code: text("rejectionCode"),
-            rejection_message: text("rejectionMessage"),
-            completed_at: text("completedAt"),
-            decision: text("decision"),
+            entity_id: text(ENTITY_ID_ATTR),
+            organization_id: text(ORGANIZATION_ID_ATTR),
+            external_id: text(EXTERNAL_ID_ATTR),
+            rejection_code: text(REJECTION_CODE_ATTR),
+            rejection_message: text(REJECTION_MESSAGE_ATTR),
+            completed_at: text(COMPLETED_AT_ATTR),
+            decision: text(DECISION_ATTR),
         },
-        version: number("version").unwrap_or(0),
-        outcome_published_at: text("outcomePublishedAt"),
+        version: number(VERSION_ATTR).unwrap_or(0),
+        outcome_published_at: text(PUBLISHED_AT_ATTR),
         publish_lease_until: number(LEASE_UNTIL_ATTR),
         lease_holder: text(LEASE_HOLDER_ATTR).map(WriteToken::from_stored),
         applied_by: text(APPLIED_BY_ATTR).map(WriteToken::from_stored),
@@ -111,13 +157,13 @@ pub fn record_from_item(item: &Item) -> Result<SessionRecord, ItemError> {
 /// [`record_from_item`] reads them back (a unit test holds the two together).
 fn field_attributes(fields: &SessionFields) -> [(&'static str, Option<&String>); 7] {
     [
-        ("entityId", fields.entity_id.as_ref()),
-        ("organizationId", fields.organization_id.as_ref()),
-        ("externalId", fields.external_id.as_ref()),
-        ("rejectionCode", fields.rejection_code.as_ref()),
-        ("rejectionMessage", fields.rejection_message.as_ref()),
-        ("completedAt", fields.completed_at.as_ref()),
-        ("decision", fields.decision.as_ref()),
+        (ENTITY_ID_ATTR, fields.entity_id.as_ref()),
+        (ORGANIZATION_ID_ATTR, fields.organization_id.as_ref()),
+        (EXTERNAL_ID_ATTR, fields.external_id.as_ref()),
+        (REJECTION_CODE_ATTR, fields.rejection_code.as_ref()),
+        (REJECTION_MESSAGE_ATTR, fields.rejection_message.as_ref()),
+        (COMPLETED_AT_ATTR, fields.completed_at.as_ref()),
+        (DECISION_ATTR, fields.decision.as_ref()),
     ]
 }
 
@@ -140,7 +186,7 @@ mod tests {
                 r#"{"event":"biometric.session_in_progress","payload":{"id":"s1","status":"in_progress"}}"#,
             ),
             None,
-            &WriteToken::random(),
+            &WriteToken::unique(),
             1_000,
             31_000,
         );
@@ -177,7 +223,7 @@ mod tests {
 
     #[test]
     fn a_terminal_status_opens_the_pending_outcome_under_our_lease() {
-        let writer = WriteToken::random();
+        let writer = WriteToken::unique();
         let update = apply_update(
             &event(
                 r#"{"event":"biometric.session_expired","payload":{"id":"s1","status":"expired","entityId":"e1"}}"#,
@@ -222,7 +268,7 @@ mod tests {
                 "rejectionCode":"C","rejectionMessage":"M","completedAt":"2026-06-11T14:10:00Z",
                 "decision":{"a":1},"entity":{"externalId":"x1"}}}"#,
         );
-        let writer = WriteToken::random();
+        let writer = WriteToken::unique();
         let update = apply_update(&event, None, &writer, 1_000, 31_000);
         let mut item: Item = [(KEY.to_string(), AttributeValue::S("s1".into()))].into();
         for (attr, _) in field_attributes(&event.fields) {
@@ -236,6 +282,30 @@ mod tests {
         assert!(record.fields.external_id.is_some() && record.fields.decision.is_some());
         assert_eq!(record.last_event_at, event.timestamp);
         assert!(record.applied_by(&writer));
+    }
+
+    #[test]
+    fn the_apply_condition_guards_each_identity_field_the_event_carries() {
+        let event = event(
+            r#"{"event":"biometric.session_approved","payload":{"id":"s1","status":"approved",
+                "entityId":"e1","entity":{"externalId":"x1"}}}"#,
+        );
+        let mut update = apply_update(&event, None, &WriteToken::unique(), 1_000, 31_000);
+        let condition = apply_condition(&mut update, &event.fields);
+        assert_eq!(
+            condition,
+            "(attribute_not_exists(#sessionId) OR #statusRank < :statusRank) \
+             AND (attribute_not_exists(#entityId) OR #entityId = :entityId) \
+             AND (attribute_not_exists(#externalId) OR #externalId = :externalId)"
+        );
+        assert_eq!(value(&update, ":entityId"), &AttributeValue::S("e1".into()));
+        for field in IdentityField::ALL {
+            assert_eq!(
+                identity_attr(field),
+                field.as_str(),
+                "the item's name is the message's"
+            );
+        }
     }
 
     #[test]

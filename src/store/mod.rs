@@ -21,79 +21,45 @@
 //! tokens, so a writer whose request the SDK retried after a lost answer
 //! recognises its own earlier write instead of mistaking it for another's.
 
+mod attrs;
+mod index;
 mod item;
 mod update;
 
-pub use item::{ItemError, apply_update, record_from_item};
+pub use attrs::*;
+pub use index::Page;
+pub use item::{ItemError, apply_condition, apply_update, identity_attr, record_from_item};
 pub use update::Update;
 
 use crate::clock::rfc3339;
-use crate::decide::{Verdict, verdict};
+use crate::decide::{IdentityConflict, Verdict, identity_conflicts, verdict};
 use crate::session::{SessionEvent, SessionId, SessionRecord, SessionStatus, WriteToken};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use item::identity_guard;
 use std::collections::HashMap;
 use update::{n, s};
 
-/// Partition key of the sessions table.
-pub const KEY: &str = "sessionId";
-/// Sparse global secondary index over unpublished terminal outcomes:
-/// partition key `pendingOutcome` (always [`PENDING`]), sort key `terminalAt`.
-pub const UNPUBLISHED_INDEX: &str = "UnpublishedOutcomes";
-/// Index partition key: present (always [`PENDING`]) only while the
-/// outcome is unpublished.
-pub const PENDING_ATTR: &str = "pendingOutcome";
-/// Index sort key: epoch milliseconds when the terminal status was written.
-pub const TERMINAL_AT_ATTR: &str = "terminalAt";
-/// The one value of `pendingOutcome`.
-pub const PENDING: &str = "PENDING";
-/// Sparse global secondary index over active (pending or in progress)
-/// sessions, for reconciliation: partition key `activeSession` (always
-/// [`ACTIVE`]), sort key `lastCheckedAt`.
-pub const STALE_INDEX: &str = "StaleSessions";
-/// Index partition key: present (always [`ACTIVE`]) only while the session
-/// is not terminal.
-pub const ACTIVE_ATTR: &str = "activeSession";
-/// Index sort key: epoch milliseconds when the session last moved, or when
-/// reconciliation last found it unchanged.
-pub const CHECKED_AT_ATTR: &str = "lastCheckedAt";
-/// The one value of `activeSession`.
-pub const ACTIVE: &str = "ACTIVE";
-/// Epoch milliseconds until which the lease holder may send the outcome.
-pub const LEASE_UNTIL_ATTR: &str = "publishLeaseUntil";
-/// The [`WriteToken`] of the lease holder.
-pub const LEASE_HOLDER_ATTR: &str = "publishLeaseHolder";
-/// The [`WriteToken`] of the write that set `status`.
-pub const APPLIED_BY_ATTR: &str = "appliedBy";
-/// [`SessionStatus::rank`] of `status`: what the apply and check conditions
-/// compare.
-pub const RANK_ATTR: &str = "statusRank";
-
 type Item = HashMap<String, AttributeValue>;
 
-/// DynamoDB failed (after the SDK's own retries) or answered nonsense.
+/// DynamoDB failed (after the SDK's own retries) or answered nonsense. The
+/// SDK's error is kept as the source; [`crate::error_chain`] renders it
+/// where it is logged.
 #[derive(Debug, thiserror::Error)]
-#[error("DynamoDB {operation} failed: {detail}")]
+#[error("DynamoDB {operation} failed")]
 pub struct StoreError {
     operation: &'static str,
-    detail: String,
+    #[source]
+    source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 impl StoreError {
-    fn new(operation: &'static str, err: impl std::error::Error) -> Self {
+    fn new(operation: &'static str, err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self {
             operation,
-            detail: crate::error_chain(&err),
-        }
-    }
-
-    /// DynamoDB answered, but with an item that is not a session.
-    fn invalid(operation: &'static str, err: ItemError) -> Self {
-        Self {
-            operation,
-            detail: err.to_string(),
+            source: Box::new(err),
         }
     }
 }
@@ -106,12 +72,13 @@ pub struct Written {
     pub record: SessionRecord,
 }
 
-/// A page of one of the sparse indexes.
-#[derive(Debug, Default)]
-pub struct Page {
-    pub sessions: Vec<SessionId>,
-    /// Where the next page starts; `None` on the last page.
-    pub next: Option<Item>,
+/// What [`SessionStore::record_conflict`] records.
+#[derive(Debug, Clone, Copy)]
+pub enum Conflict<'a> {
+    /// A different terminal status after the first.
+    Status(SessionStatus),
+    /// An event that named another identity than the session's.
+    Identity(&'a [IdentityConflict]),
 }
 
 /// The sessions table. Cheap to clone: the SDK client is shared.
@@ -147,9 +114,10 @@ impl SessionStore {
         lease_until_ms: u64,
     ) -> Result<Written, StoreError> {
         let mut update = apply_update(event, webhook_id, writer, now_ms, lease_until_ms);
+        let condition = apply_condition(&mut update, &event.fields);
         let result = update
             .request(&self.client, &self.table, &event.session_id)
-            .condition_expression("attribute_not_exists(#sessionId) OR #statusRank < :statusRank")
+            .condition_expression(condition)
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -165,6 +133,8 @@ impl SessionStore {
                 let verdict = if record.applied_by(writer) {
                     // Our own write, landed by an attempt whose answer was lost.
                     Verdict::Applied
+                } else if !identity_conflicts(&record.fields, &event.fields).is_empty() {
+                    Verdict::IdentityConflict
                 } else {
                     // Never `Applied`: the condition failed, so the stored
                     // rank is at least the incoming one.
@@ -175,21 +145,33 @@ impl SessionStore {
         }
     }
 
-    /// Records on the item that a different terminal status arrived after the
-    /// first one. Idempotent: statuses are kept as a set.
+    /// Records a conflict on the item: what arrived and when. Idempotent:
+    /// what arrived is kept as a set.
     pub async fn record_conflict(
         &self,
         session: &SessionId,
-        status: SessionStatus,
+        conflict: Conflict<'_>,
         now_ms: u64,
     ) -> Result<(), StoreError> {
+        let (at, set, entries) = match conflict {
+            Conflict::Status(status) => (
+                CONFLICT_AT_ATTR,
+                CONFLICT_STATUSES_ATTR,
+                vec![status.as_str().to_owned()],
+            ),
+            Conflict::Identity(conflicts) => (
+                IDENTITY_CONFLICT_AT_ATTR,
+                IDENTITY_CONFLICTS_ATTR,
+                conflicts
+                    .iter()
+                    .map(|c| format!("{}={}", c.field.as_str(), c.incoming))
+                    .collect(),
+            ),
+        };
         let mut update = Update::default();
         update
-            .set("lastConflictAt", s(rfc3339(now_ms)))
-            .add(
-                "conflictStatuses",
-                AttributeValue::Ss(vec![status.as_str().into()]),
-            )
+            .set(at, s(rfc3339(now_ms)))
+            .add(set, AttributeValue::Ss(entries))
             .name("#sessionId", KEY)
             .request(&self.client, &self.table, session)
             .condition_expression("attribute_exists(#sessionId)")
@@ -247,8 +229,8 @@ impl SessionStore {
     ) -> Result<bool, StoreError> {
         let mut update = Update::default();
         let result = update
-            .set("outcomePublishedAt", s(rfc3339(now_ms)))
-            .set("outcomeMessageId", s(message_id))
+            .set(PUBLISHED_AT_ATTR, s(rfc3339(now_ms)))
+            .set(MESSAGE_ID_ATTR, s(message_id))
             .remove(PENDING_ATTR)
             .remove(LEASE_UNTIL_ATTR)
             .remove(LEASE_HOLDER_ATTR)
@@ -261,13 +243,13 @@ impl SessionStore {
             Conditional::Done(_) => Ok(true),
             Conditional::Refused(stored) => Ok(stored
                 .as_ref()
-                .and_then(|item| item.get("outcomeMessageId")?.as_s().ok())
+                .and_then(|item| item.get(MESSAGE_ID_ATTR)?.as_s().ok())
                 .is_some_and(|id| id == message_id)),
         }
     }
 
-    /// Gives up the lease `writer` holds, after a failed send, so that the
-    /// next redelivery can publish at once instead of waiting for it to lapse.
+    /// Gives up the lease `writer` holds (if it holds one), so that the next
+    /// redelivery can publish at once instead of waiting for it to lapse.
     pub async fn release_lease(
         &self,
         session: &SessionId,
@@ -286,55 +268,30 @@ impl SessionStore {
         conditional("UpdateItem (release lease)", result).map(drop)
     }
 
-    /// One page of sessions whose terminal outcome is unpublished and was
-    /// written at or before `cutoff_ms`, oldest first, from the sparse index.
-    pub async fn unpublished(
-        &self,
-        cutoff_ms: u64,
-        page_size: i32,
-        start: Option<Item>,
-    ) -> Result<Page, StoreError> {
-        let index = (UNPUBLISHED_INDEX, PENDING_ATTR, PENDING, TERMINAL_AT_ATTR);
-        self.index_page(index, cutoff_ms, page_size, start).await
-    }
-
-    /// One page of active (pending or in progress) sessions that nothing has
-    /// moved or checked since `cutoff_ms`, least recently first, from the
-    /// sparse index [`STALE_INDEX`].
-    pub async fn stale(
-        &self,
-        cutoff_ms: u64,
-        page_size: i32,
-        start: Option<Item>,
-    ) -> Result<Page, StoreError> {
-        let index = (STALE_INDEX, ACTIVE_ATTR, ACTIVE, CHECKED_AT_ATTR);
-        self.index_page(index, cutoff_ms, page_size, start).await
-    }
-
     /// Notes that reconciliation checked an active session at `now_ms`, so
-    /// that it goes to the back of the stale queue; with `gu1_status`, only
-    /// if the stored status is not behind it (then Gu1 reports nothing new,
-    /// and this one write is the whole check). `false`, and nothing written,
-    /// if the session is terminal, gone or behind.
+    /// that it goes to the back of the stale queue; with Gu1's answer, only
+    /// if the stored status is not behind it and the identities agree (then
+    /// Gu1 reports nothing new, and this one write is the whole check).
+    /// `false`, and nothing written, if the session is terminal, gone,
+    /// behind, or of another identity.
     pub async fn mark_checked(
         &self,
         session: &SessionId,
-        gu1_status: Option<SessionStatus>,
+        gu1: Option<&SessionEvent>,
         now_ms: u64,
     ) -> Result<bool, StoreError> {
         let mut update = Update::default();
         update
             .set(CHECKED_AT_ATTR, n(now_ms))
             .name("#activeSession", ACTIVE_ATTR);
-        let condition = match gu1_status {
-            None => "attribute_exists(#activeSession)",
-            Some(status) => {
-                update
-                    .name("#statusRank", RANK_ATTR)
-                    .value(":statusRank", n(status.rank()));
-                "attribute_exists(#activeSession) AND #statusRank >= :statusRank"
-            }
-        };
+        let mut condition = String::from("attribute_exists(#activeSession)");
+        if let Some(event) = gu1 {
+            update
+                .name("#statusRank", RANK_ATTR)
+                .value(":statusRank", n(event.status.rank()));
+            condition.push_str(" AND #statusRank >= :statusRank");
+            identity_guard(&mut update, &event.fields, &mut condition);
+        }
         let result = update
             .request(&self.client, &self.table, session)
             .condition_expression(condition)
@@ -344,42 +301,6 @@ impl SessionStore {
             conditional("UpdateItem (mark checked)", result)?,
             Conditional::Done(_)
         ))
-    }
-
-    /// One page of a sparse index `(name, partition key, its one value, sort
-    /// key)`: the sessions whose sort key is at most `cutoff_ms`.
-    async fn index_page(
-        &self,
-        (index, partition, value, sort): (&str, &str, &str, &str),
-        cutoff_ms: u64,
-        page_size: i32,
-        start: Option<Item>,
-    ) -> Result<Page, StoreError> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(index)
-            .key_condition_expression("#p = :p AND #s <= :cutoff")
-            .expression_attribute_names("#p", partition)
-            .expression_attribute_names("#s", sort)
-            .expression_attribute_values(":p", s(value))
-            .expression_attribute_values(":cutoff", n(cutoff_ms))
-            .limit(page_size.max(1))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| StoreError::new("Query", e))?;
-        let sessions = output
-            .items()
-            .iter()
-            .filter_map(|item| item.get(KEY)?.as_s().ok())
-            .filter_map(|id| SessionId::parse(id).ok())
-            .collect();
-        Ok(Page {
-            sessions,
-            next: output.last_evaluated_key,
-        })
     }
 }
 
@@ -412,6 +333,6 @@ fn conditional<T>(
 fn read(operation: &'static str, item: Option<&Item>) -> Result<SessionRecord, StoreError> {
     let item = item
         .ok_or(ItemError(KEY))
-        .map_err(|e| StoreError::invalid(operation, e))?;
-    record_from_item(item).map_err(|e| StoreError::invalid(operation, e))
+        .map_err(|e| StoreError::new(operation, e))?;
+    record_from_item(item).map_err(|e| StoreError::new(operation, e))
 }

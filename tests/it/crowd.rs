@@ -6,7 +6,7 @@
 
 use crate::support::*;
 use futures::StreamExt;
-use gu1_webhook::sweep::{SweepReport, sweep};
+use gu1_webhook::sweep::SweepReport;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -55,12 +55,12 @@ async fn a_crowd_of_shuffled_duplicated_deliveries_with_a_sweeper_alongside_publ
 
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sweeper = {
-        let publisher = app.receiver.publisher().clone();
+        let sweeper = app.sweeper();
         let stop = std::sync::Arc::clone(&stop);
         tokio::spawn(async move {
             let mut total = SweepReport::default();
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let report = sweep(&publisher, Duration::ZERO, 10).await.expect("sweep");
+                let report = sweeper.run().await.expect("sweep");
                 total.published += report.published;
                 total.failed += report.failed;
                 tokio::time::sleep(Duration::from_millis(20)).await;

@@ -8,7 +8,7 @@
 //! | `receiver` | the HTTP contract, the item, the message, round trips |
 //! | `hostile` | 150+ hostile bodies and headers: a precise refusal, nothing stored |
 //! | `crowd` | hundreds of racing, shuffled deliveries and the sweeper: one message per session |
-//! | `faults` | a death between the write and the send; dependencies down or hanging (feature `test-faults`) |
+//! | `faults` | a death between the write and the send (its lease left on the item); dependencies down or hanging |
 //! | `outages` | the real binary behind a proxy that fails one AWS service at a time |
 //! | `own_write` | a write whose answer is lost or late still publishes, once |
 //! | `serve` | what a socket can do to `serve` |
@@ -22,7 +22,6 @@ mod support;
 
 mod binary;
 mod crowd;
-#[cfg(feature = "test-faults")]
 mod faults;
 mod hostile;
 mod outages;

@@ -66,13 +66,13 @@ impl Trace {
 /// was lost, so the SDK sent it again and the retry read the item back
 /// (`ALL_OLD`). `send_ok[i]` says whether the send of the i-th delivery works
 /// (missing: it works); a failed send releases the lease, as
-/// `Publisher::publish_held` does.
+/// `Outbox::publish_held` does.
 fn replay(deliveries: &[SessionStatus], lost: &[bool], send_ok: &[bool]) -> Trace {
     let mut stored: Option<SessionRecord> = None;
     let mut trace = Trace::default();
     for (i, &incoming) in deliveries.iter().enumerate() {
         let now = i as u64;
-        let writer = WriteToken::random();
+        let writer = WriteToken::unique();
         let mut v = verdict(stored.as_ref().map(|r| r.status), incoming);
         if v == Verdict::Applied {
             let record = stored.get_or_insert_with(|| new_session(incoming));

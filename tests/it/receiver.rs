@@ -491,10 +491,7 @@ async fn a_fifo_queue_gets_group_and_deduplication_ids() {
 async fn the_events_folder_plays_through_the_lambda_transport() {
     let app = TestApp::spawn().await;
     // The events are signed with the documented local secret.
-    let receiver = gu1_webhook::Receiver::new(
-        gu1_webhook::verify::Verifier::from_list("gu1-local-demo-secret").unwrap(),
-        app.receiver.publisher().clone(),
-    );
+    let receiver = app.receiver_accepting("gu1-local-demo-secret").await;
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()

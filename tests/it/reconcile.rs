@@ -492,7 +492,7 @@ async fn a_slow_answer_times_out_and_the_run_goes_on() {
     w.gu1.put(quick.clone());
     w.gu1.answer(
         "bio-slow",
-        Behaviour::Delay(gu1_webhook::gu1_api::CALL_TIMEOUT * 2),
+        Behaviour::Delay(gu1_webhook::limits::GU1_API_CALL_TIMEOUT * 2),
     );
     let before = state(&w.app, "bio-slow").await;
 

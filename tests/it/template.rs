@@ -546,7 +546,7 @@ fn timeouts_and_sweeper_defaults_agree_with_the_code() {
         .parse()
         .unwrap();
     assert!(
-        timeout > config::DELIVERY_DEADLINE.as_secs(),
+        timeout > gu1_webhook::limits::DELIVERY_DEADLINE.as_secs(),
         "the receiver must outlive its own deadline"
     );
     assert!(
@@ -566,7 +566,7 @@ fn timeouts_and_sweeper_defaults_agree_with_the_code() {
         .parse()
         .unwrap();
     assert!(
-        u128::from(min_grace) * 1000 >= config::PUBLISH_LEASE.as_millis(),
+        u128::from(min_grace) * 1000 >= gu1_webhook::limits::PUBLISH_LEASE.as_millis(),
         "the grace period must outlast the publish lease"
     );
 }

@@ -147,24 +147,13 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// How to build a test app.
+#[derive(Default)]
 pub struct Options {
     pub fifo: bool,
     /// Where the receiver's DynamoDB client points (default: moto).
     pub dynamodb_endpoint: Option<String>,
     /// Where the receiver's SQS client points (default: moto).
     pub sqs_endpoint: Option<String>,
-    pub lease: Duration,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            fifo: false,
-            dynamodb_endpoint: None,
-            sqs_endpoint: None,
-            lease: gu1_webhook::config::PUBLISH_LEASE,
-        }
-    }
 }
 
 /// The AWS operations the receiver's clients sent, in order (one entry per
@@ -255,6 +244,8 @@ pub struct TestApp {
     pub receiver: Arc<Receiver>,
     /// Every call the receiver's own clients made.
     pub calls: Arc<Calls>,
+    clients: Clients,
+    storage: Storage,
     client: WebhookClient,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -353,7 +344,6 @@ impl TestApp {
             storage: Storage {
                 sessions_table: stack.table.clone(),
                 outcomes_queue_url: stack.queue_url.clone(),
-                publish_lease: options.lease,
             },
         };
         let receiver = Arc::new(
@@ -372,8 +362,38 @@ impl TestApp {
             stack,
             receiver,
             calls,
+            clients,
+            storage: config.storage,
             server,
         }
+    }
+
+    /// This deployment's sweeper, built as `main` builds it, with no grace
+    /// period (so a test need not wait for one).
+    pub fn sweeper(&self) -> gu1_webhook::sweep::Sweeper {
+        let config = gu1_webhook::config::SweepConfig {
+            storage: self.storage.clone(),
+            grace: Duration::ZERO,
+            page_size: 10,
+        };
+        gu1_webhook::app::sweeper(&config, &self.clients)
+    }
+
+    /// One sweep of this deployment, as [`TestApp::sweeper`] runs it.
+    pub async fn sweep_now(&self) -> gu1_webhook::sweep::SweepReport {
+        self.sweeper().run().await.expect("sweep")
+    }
+
+    /// Another receiver of this deployment, accepting only `secrets`
+    /// (comma-separated), for driving it in process.
+    pub async fn receiver_accepting(&self, secrets: &str) -> Receiver {
+        let config = ReceiverConfig {
+            secrets: SecretsSource::List(secrets.to_owned()),
+            storage: self.storage.clone(),
+        };
+        gu1_webhook::app::receiver(&config, &self.clients)
+            .await
+            .expect("receiver")
     }
 
     /// Sends a raw request.
@@ -571,6 +591,28 @@ impl Stack {
             .send()
             .await
             .expect("an active session to age");
+    }
+
+    /// Leaves on `session` what a process that died holding the publish
+    /// lease leaves (its write landed, its send never happened): the lease in
+    /// another writer's name, running until `until_ms` (epoch ms; in the past
+    /// for a lease that has lapsed). No test hook needed: the item is all
+    /// another publisher ever sees of a dead one.
+    pub async fn leave_lease_of_a_dead_process(&self, session: &str, until_ms: u64) {
+        self.dynamodb
+            .update_item()
+            .table_name(&self.table)
+            .key("sessionId", AttributeValue::S(session.into()))
+            .update_expression("SET #until = :until, #holder = :holder")
+            .condition_expression("attribute_exists(#pending)")
+            .expression_attribute_names("#until", "publishLeaseUntil")
+            .expression_attribute_names("#holder", "publishLeaseHolder")
+            .expression_attribute_names("#pending", "pendingOutcome")
+            .expression_attribute_values(":until", AttributeValue::N(until_ms.to_string()))
+            .expression_attribute_values(":holder", AttributeValue::S("a-dead-process".into()))
+            .send()
+            .await
+            .expect("a pending outcome to hold");
     }
 
     /// How many items the table holds.

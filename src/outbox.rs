@@ -1,0 +1,226 @@
+//! The outbox: steps 4 and 5 as one protocol over the table and the queue,
+//! so that every outcome reaches the queue and, but for a lost answer, once.
+//!
+//! An event is recorded with one conditional write ([`Outbox::record`]); a
+//! terminal status opens the outcome's pending entry under a *publish lease*
+//! in the writer's name. The outcome is then sent under that lease (or one
+//! claimed later, when the lease has lapsed or been given back) and marked
+//! published. Whoever brings the event (a delivery, reconciliation) or finds
+//! the outcome pending (a redelivery, the sweeper) goes through here, so none
+//! can race or double another.
+
+use crate::clock::{millis, now_ms};
+use crate::decide::{OutcomeDuty, Verdict, identity_conflicts, outcome_duty};
+use crate::limits::{LEASE_RELEASE_TIMEOUT, PUBLISH_LEASE};
+use crate::publish::{OutcomeMessage, OutcomeQueue, SendError};
+use crate::session::{SessionEvent, SessionId, SessionRecord, WriteToken};
+use crate::store::{Conflict, SessionStore, StoreError, Written};
+
+/// Why an outcome could not be published. The state is durable either way;
+/// the outcome stays pending for a redelivery or the sweeper.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Send(#[from] SendError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("publishing did not finish within the deadline")]
+    Timeout,
+}
+
+/// What one attempt to publish a session's outcome did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// We sent it and marked the item.
+    Sent,
+    /// Someone else holds the lease or has already published.
+    NotOurs,
+}
+
+/// The sessions table and the outcomes queue, and the lease between them.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    store: SessionStore,
+    queue: OutcomeQueue,
+}
+
+impl Outbox {
+    pub fn new(store: SessionStore, queue: OutcomeQueue) -> Self {
+        Self { store, queue }
+    }
+
+    pub fn store(&self) -> &SessionStore {
+        &self.store
+    }
+
+    /// When a lease taken at `now_ms` ends ([`PUBLISH_LEASE`] later).
+    fn lease_until(now_ms: u64) -> u64 {
+        now_ms.saturating_add(millis(PUBLISH_LEASE))
+    }
+
+    /// Steps 3 and 4 for one event, whoever brought it (a delivery, or
+    /// reconciliation): the conditional write under `writer`'s token, and on
+    /// a conflict the record of it on the item.
+    pub async fn record(
+        &self,
+        event: &SessionEvent,
+        webhook_id: Option<&str>,
+        writer: &WriteToken,
+    ) -> Result<Written, StoreError> {
+        let now = now_ms();
+        let written = self
+            .store
+            .apply(event, webhook_id, writer, now, Self::lease_until(now))
+            .await?;
+        let session = &event.session_id;
+        match written.verdict {
+            Verdict::Conflict => {
+                let conflict = Conflict::Status(event.status);
+                self.store.record_conflict(session, conflict, now).await?;
+                tracing::warn!(
+                    session_id = %session,
+                    kept = %written.record.status,
+                    conflicting = %event.status,
+                    "conflicting terminal status: the first one is kept"
+                );
+            }
+            Verdict::IdentityConflict => {
+                let conflicts = identity_conflicts(&written.record.fields, &event.fields);
+                let conflict = Conflict::Identity(&conflicts);
+                self.store.record_conflict(session, conflict, now).await?;
+                crate::metrics::identity_conflict();
+                for c in &conflicts {
+                    // Hashes, not values: an external id may be personal.
+                    tracing::warn!(
+                        session_id = %session,
+                        field = c.field.as_str(),
+                        kept = %fingerprint(&c.stored),
+                        refused = %fingerprint(&c.incoming),
+                        incoming_status = %event.status,
+                        "an event names another identity than the session's: nothing of it is applied"
+                    );
+                }
+            }
+            Verdict::Applied | Verdict::Duplicate | Verdict::Stale => {}
+        }
+        Ok(written)
+    }
+
+    /// Step 5 after [`Outbox::record`]: sends the outcome if that falls to
+    /// `writer` ([`outcome_duty`]): under the lease its write took, or under
+    /// one it claims now. Nothing to do for an active or published session,
+    /// or while another publisher holds a live lease.
+    pub async fn publish_due(
+        &self,
+        record: &SessionRecord,
+        writer: &WriteToken,
+    ) -> Result<(), PublishError> {
+        match outcome_duty(record, writer, now_ms()) {
+            OutcomeDuty::None | OutcomeDuty::HeldElsewhere => {}
+            OutcomeDuty::Publish => {
+                self.publish_held(record, writer).await?;
+            }
+            OutcomeDuty::ClaimAndPublish => {
+                self.claim_and_publish(&record.session_id, writer).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes `record`'s outcome under the lease `writer` holds. On a
+    /// failed send the lease is given back, so that a redelivery need not
+    /// wait for it to lapse.
+    async fn publish_held(
+        &self,
+        record: &SessionRecord,
+        writer: &WriteToken,
+    ) -> Result<Published, PublishError> {
+        let Some(message) = OutcomeMessage::from_record(record) else {
+            return Ok(Published::NotOurs);
+        };
+        let session = &record.session_id;
+        let status = message.status.as_str();
+        let message_id = match self.queue.send(&message).await {
+            Ok(id) => {
+                crate::metrics::outcome_published(status);
+                id
+            }
+            Err(err) => {
+                crate::metrics::publish_failed(status);
+                self.give_back(session, writer).await;
+                return Err(err.into());
+            }
+        };
+        if !self
+            .store
+            .mark_published(session, &message_id, now_ms())
+            .await?
+        {
+            tracing::warn!(session_id = %session, "outcome was marked published by another publisher");
+        }
+        Ok(Published::Sent)
+    }
+
+    /// Claims the lease of `session`'s unpublished outcome for `writer`,
+    /// then publishes it. `NotOurs` when another publisher holds the lease or
+    /// has published.
+    pub async fn claim_and_publish(
+        &self,
+        session: &SessionId,
+        writer: &WriteToken,
+    ) -> Result<Published, PublishError> {
+        let now = now_ms();
+        match self
+            .store
+            .claim_outcome(session, writer, now, Self::lease_until(now))
+            .await?
+        {
+            Some(record) => self.publish_held(&record, writer).await,
+            None => Ok(Published::NotOurs),
+        }
+    }
+
+    /// Gives back the lease `writer` may hold on `session`, best-effort and
+    /// conditional on its token (a lease someone else holds is untouched).
+    ///
+    /// For a writer that gives up (its request answers `503`): whether or
+    /// not its write landed, the next delivery or the sweeper can then
+    /// publish at once instead of waiting for the lease to lapse. Bounded by
+    /// [`LEASE_RELEASE_TIMEOUT`]; if it fails, the lease lapses by itself.
+    pub async fn give_back(&self, session: &SessionId, writer: &WriteToken) {
+        let released = tokio::time::timeout(
+            LEASE_RELEASE_TIMEOUT,
+            self.store.release_lease(session, writer),
+        )
+        .await;
+        let error = match released {
+            Ok(Ok(())) => return,
+            Ok(Err(err)) => crate::error_chain(&err),
+            Err(_) => "no answer in time".to_owned(),
+        };
+        tracing::warn!(session_id = %session, error, "could not give back the publish lease: it lapses by itself");
+    }
+}
+
+/// A short, stable fingerprint of a value for a log line: the first 12 hex
+/// digits of its SHA-256, enough to tell two values apart and to find them
+/// in the table, without writing the value itself.
+fn fingerprint(value: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(value.as_bytes());
+    digest[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_tell_values_apart_without_showing_them() {
+        let (a, b) = (fingerprint("customer-123"), fingerprint("customer-124"));
+        assert_eq!(a.len(), 12);
+        assert_ne!(a, b);
+        assert_eq!(a, fingerprint("customer-123"));
+        assert!(!a.contains("customer"));
+    }
+}

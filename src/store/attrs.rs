@@ -1,0 +1,75 @@
+//! The item's vocabulary, in one place: every attribute and index name the
+//! code writes or reads (the README's item table documents the same names;
+//! `tests/it/template.rs` holds the template's indexes to them).
+
+/// Partition key of the sessions table.
+pub const KEY: &str = "sessionId";
+/// Gu1's status of the session.
+pub const STATUS_ATTR: &str = "status";
+/// [`SessionStatus::rank`] of `status`: what the apply and check conditions
+/// compare.
+pub const RANK_ATTR: &str = "statusRank";
+/// The name of the event that set `status`.
+pub const EVENT_ATTR: &str = "event";
+/// The envelope timestamp of the event that set `status`.
+pub const LAST_EVENT_AT_ATTR: &str = "lastEventAt";
+/// When `status` was last written (RFC 3339, UTC).
+pub const UPDATED_AT_ATTR: &str = "updatedAt";
+/// When the first event of the session was written.
+pub const FIRST_SEEN_AT_ATTR: &str = "firstSeenAt";
+/// How many writes moved the session.
+pub const VERSION_ATTR: &str = "version";
+/// The `X-Webhook-ID` of the delivery that set `status`, for tracing.
+pub const WEBHOOK_ID_ATTR: &str = "lastWebhookId";
+/// The [`WriteToken`] of the write that set `status`.
+pub const APPLIED_BY_ATTR: &str = "appliedBy";
+/// Identity: the person (entity) the session verifies. Write-once.
+pub const ENTITY_ID_ATTR: &str = "entityId";
+/// Identity: the Gu1 organization. Write-once.
+pub const ORGANIZATION_ID_ATTR: &str = "organizationId";
+/// Identity: the customer's own key for the person. Write-once.
+pub const EXTERNAL_ID_ATTR: &str = "externalId";
+pub const REJECTION_CODE_ATTR: &str = "rejectionCode";
+pub const REJECTION_MESSAGE_ATTR: &str = "rejectionMessage";
+pub const COMPLETED_AT_ATTR: &str = "completedAt";
+/// Gu1's `decision` object, as the exact JSON text it sent.
+pub const DECISION_ATTR: &str = "decision";
+/// Sparse global secondary index over unpublished terminal outcomes:
+/// partition key [`PENDING_ATTR`] (always [`PENDING`]), sort key
+/// [`TERMINAL_AT_ATTR`].
+pub const UNPUBLISHED_INDEX: &str = "UnpublishedOutcomes";
+/// Index partition key: present (always [`PENDING`]) only while the
+/// outcome is unpublished.
+pub const PENDING_ATTR: &str = "pendingOutcome";
+/// Index sort key: epoch milliseconds when the terminal status was written.
+pub const TERMINAL_AT_ATTR: &str = "terminalAt";
+/// The one value of `pendingOutcome`.
+pub const PENDING: &str = "PENDING";
+/// Sparse global secondary index over active (pending or in progress)
+/// sessions, for reconciliation: partition key [`ACTIVE_ATTR`] (always
+/// [`ACTIVE`]), sort key [`CHECKED_AT_ATTR`].
+pub const STALE_INDEX: &str = "StaleSessions";
+/// Index partition key: present (always [`ACTIVE`]) only while the session
+/// is not terminal.
+pub const ACTIVE_ATTR: &str = "activeSession";
+/// Index sort key: epoch milliseconds when the session last moved, or when
+/// reconciliation last found it unchanged.
+pub const CHECKED_AT_ATTR: &str = "lastCheckedAt";
+/// The one value of `activeSession`.
+pub const ACTIVE: &str = "ACTIVE";
+/// Epoch milliseconds until which the lease holder may send the outcome.
+pub const LEASE_UNTIL_ATTR: &str = "publishLeaseUntil";
+/// The [`WriteToken`] of the lease holder.
+pub const LEASE_HOLDER_ATTR: &str = "publishLeaseHolder";
+/// When the outcome went on the queue; set once.
+pub const PUBLISHED_AT_ATTR: &str = "outcomePublishedAt";
+/// The SQS message id of the outcome.
+pub const MESSAGE_ID_ATTR: &str = "outcomeMessageId";
+/// When a different terminal status last arrived after the first.
+pub const CONFLICT_AT_ATTR: &str = "lastConflictAt";
+/// The different terminal statuses that arrived (a set).
+pub const CONFLICT_STATUSES_ATTR: &str = "conflictStatuses";
+/// When an event last disagreed with the stored identity.
+pub const IDENTITY_CONFLICT_AT_ATTR: &str = "lastIdentityConflictAt";
+/// What such events said, as `field=value` (a set).
+pub const IDENTITY_CONFLICTS_ATTR: &str = "identityConflicts";
