@@ -10,16 +10,6 @@ use gu1_webhook::sweep::SweepReport;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// A small deterministic shuffle (xorshift), so a failure replays exactly.
-fn shuffle<T>(items: &mut [T], mut seed: u64) {
-    for i in (1..items.len()).rev() {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        items.swap(i, (seed % (i as u64 + 1)) as usize);
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_crowd_of_shuffled_duplicated_deliveries_with_a_sweeper_alongside_publishes_each_outcome_once()
  {

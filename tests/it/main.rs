@@ -15,6 +15,7 @@
 //! | `binary` | the real binary: logs, TLS to AWS, fail-closed start |
 //! | `reconcile` | `reconcile` against a fake Gu1 API: what is read, written, published once, printed; refusals, busy, down, slow |
 //! | `secrets` | rotation against Secrets Manager, under forged traffic |
+//! | `trust` | identity write-once, a foreign organization, dot-only ids, a lease given back: from the outside, and a property over shuffled sequences |
 //! | `properties` | the pure rules, the signature and the parser under generated input |
 //! | `template` | `template.yaml` against the names the code uses |
 
@@ -32,3 +33,4 @@ mod reconcile;
 mod secrets;
 mod serve;
 mod template;
+mod trust;

@@ -136,6 +136,16 @@ pub fn sdk(endpoint: &str) -> SdkConfig {
     )
 }
 
+/// A small deterministic shuffle (xorshift), so a failure replays exactly.
+pub fn shuffle<T>(items: &mut [T], mut seed: u64) {
+    for i in (1..items.len()).rev() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        items.swap(i, (seed % (i as u64 + 1)) as usize);
+    }
+}
+
 /// A unique name per call, so tests sharing a moto server never collide.
 pub fn unique(prefix: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -529,9 +539,15 @@ impl Stack {
         let dynamodb = aws_sdk_dynamodb::Client::new(config);
         let sqs = aws_sdk_sqs::Client::new(config);
         let table = unique("sessions");
-        local::create_table(&dynamodb, &table)
-            .await
-            .expect("create table");
+        if let Err(err) = local::create_table(&dynamodb, &table).await {
+            // moto's first DynamoDB call loads its backend, and on a busy
+            // machine that can outlast an attempt: the SDK's retry then
+            // finds the table its first attempt made (names are unique).
+            assert!(
+                format!("{err:?}").contains("ResourceInUseException"),
+                "create table: {err:?}"
+            );
+        }
         let queue_name = if fifo {
             format!("{}.fifo", unique("outcomes"))
         } else {
