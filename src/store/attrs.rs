@@ -6,7 +6,7 @@
 pub const KEY: &str = "sessionId";
 /// Gu1's status of the session.
 pub const STATUS_ATTR: &str = "status";
-/// [`SessionStatus::rank`] of `status`: what the apply and check conditions
+/// [`SessionStatus::rank`](crate::session::SessionStatus::rank) of `status`: what the apply and check conditions
 /// compare.
 pub const RANK_ATTR: &str = "statusRank";
 /// The name of the event that set `status`.
@@ -21,7 +21,7 @@ pub const FIRST_SEEN_AT_ATTR: &str = "firstSeenAt";
 pub const VERSION_ATTR: &str = "version";
 /// The `X-Webhook-ID` of the delivery that set `status`, for tracing.
 pub const WEBHOOK_ID_ATTR: &str = "lastWebhookId";
-/// The [`WriteToken`] of the write that set `status`.
+/// The [`WriteToken`](crate::session::WriteToken) of the write that set `status`.
 pub const APPLIED_BY_ATTR: &str = "appliedBy";
 /// Identity: the person (entity) the session verifies. Write-once.
 pub const ENTITY_ID_ATTR: &str = "entityId";
@@ -59,7 +59,7 @@ pub const CHECKED_AT_ATTR: &str = "lastCheckedAt";
 pub const ACTIVE: &str = "ACTIVE";
 /// Epoch milliseconds until which the lease holder may send the outcome.
 pub const LEASE_UNTIL_ATTR: &str = "publishLeaseUntil";
-/// The [`WriteToken`] of the lease holder.
+/// The [`WriteToken`](crate::session::WriteToken) of the lease holder.
 pub const LEASE_HOLDER_ATTR: &str = "publishLeaseHolder";
 /// When the outcome went on the queue; set once.
 pub const PUBLISHED_AT_ATTR: &str = "outcomePublishedAt";

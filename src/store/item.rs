@@ -73,7 +73,8 @@ pub fn apply_update(
 }
 
 /// The condition of the apply write: the session is new or behind the
-/// event, and the event agrees with its identity (see [`identity_guard`]).
+/// event, and the event agrees with its identity (each identity field it
+/// carries is absent on the item, or equal).
 pub fn apply_condition(update: &mut Update, fields: &SessionFields) -> String {
     let mut condition =
         String::from("(attribute_not_exists(#sessionId) OR #statusRank < :statusRank)");
@@ -85,7 +86,7 @@ pub fn apply_condition(update: &mut Update, fields: &SessionFields) -> String {
 /// `fields` carries (absent on the item, or equal), binding its name and
 /// value on `update`. [`crate::decide::identity_conflicts`] is the same rule
 /// in Rust; a unit test holds the two together.
-pub fn identity_guard(update: &mut Update, fields: &SessionFields, condition: &mut String) {
+pub(super) fn identity_guard(update: &mut Update, fields: &SessionFields, condition: &mut String) {
     for field in IdentityField::ALL {
         if let Some(value) = field.of(fields) {
             let attr = identity_attr(field);
