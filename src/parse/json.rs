@@ -109,3 +109,16 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
             .map(Object)
     }
 }
+
+/// The identity field that `first` or `second` names; refused when they
+/// name two different values.
+pub(super) fn one_of(
+    first: Option<String>,
+    second: Option<String>,
+    field: &'static str,
+) -> Result<Option<String>, ParseError> {
+    match (first, second) {
+        (Some(a), Some(b)) if a != b => Err(ParseError::MixedIdentity(field)),
+        (a, b) => Ok(a.or(b)),
+    }
+}

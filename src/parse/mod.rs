@@ -16,7 +16,7 @@
 mod json;
 
 use crate::session::{SessionEvent, SessionFields, SessionId, SessionStatus};
-use json::{Object, decision, object, short};
+use json::{Object, decision, object, one_of, short};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -144,19 +144,6 @@ fn session_event(
             decision,
         },
     })
-}
-
-/// The identity field that `first` or `second` names; refused when they
-/// name two different values.
-fn one_of(
-    first: Option<String>,
-    second: Option<String>,
-    field: &'static str,
-) -> Result<Option<String>, ParseError> {
-    match (first, second) {
-        (Some(a), Some(b)) if a != b => Err(ParseError::MixedIdentity(field)),
-        (a, b) => Ok(a.or(b)),
-    }
 }
 
 #[derive(Deserialize)]
