@@ -45,7 +45,7 @@ pub const PUBLISH_LEASE: Duration = DELIVERY_DEADLINE.saturating_add(AWS_ATTEMPT
 pub const LEASE_RELEASE_TIMEOUT: Duration = AWS_ATTEMPT_TIMEOUT;
 
 /// A cached list of webhook secrets older than this is re-read before the
-/// next delivery is checked: rotation's waiting time (README).
+/// next delivery is checked: rotation's waiting time (docs/operations.md).
 pub const SECRETS_MAX_AGE: Duration = Duration::from_secs(5 * 60);
 /// A signature that matches no cached secret re-reads the list at most once
 /// per this long: six reads a minute under a flood of forged deliveries.

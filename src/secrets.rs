@@ -13,7 +13,7 @@
 //!   the list (at most once per [`RefreshPolicy::after_miss`]) and tries
 //!   again, so a new secret is usually picked up on its first use. Anyone can
 //!   send a forged delivery and use up that slot, which is why rotation must
-//!   not depend on it (the README's two-phase rotation waits `max_age`).
+//!   not depend on it (docs/operations.md's two-phase rotation waits `max_age`).
 
 use crate::config::{Clients, SecretsSource};
 use crate::limits::{SECRETS_MAX_AGE, SECRETS_REREAD_AFTER_MISS};

@@ -1,5 +1,5 @@
 //! The item's vocabulary, in one place: every attribute and index name the
-//! code writes or reads (the README's item table documents the same names;
+//! code writes or reads (docs/contract.md documents the same names;
 //! `tests/it/template.rs` holds the template's indexes to them).
 
 /// Partition key of the sessions table.

@@ -6,7 +6,8 @@
 //! themselves are in [`crate::decide`]; this module only translates them.
 //!
 //! The item (one per session, keyed by `sessionId`; its shape is in
-//! `item.rs`, documented in the README) carries besides Gu1's fields:
+//! `attrs.rs` and `item.rs`, documented in docs/contract.md) carries besides
+//! Gu1's fields:
 //!
 //! - `statusRank`, the number the apply condition compares;
 //! - `pendingOutcome` + `terminalAt`, present only while a terminal outcome is

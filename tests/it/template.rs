@@ -668,4 +668,26 @@ fn metric_alarms_watch_what_the_code_emits() {
         dimensions(failures),
         BTreeSet::from([pair("FunctionName", &receiver)])
     );
+
+    // Identity conflicts: one alarm per function that emits them.
+    let reconcile = format!("Ref:{}", resource_name(&t, reconciler(&t)));
+    let watched: BTreeSet<_> = resources_of_type(&t, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(_, a)| a)
+        .filter(|a| text(at(a, &["Properties", "MetricName"])) == metrics::IDENTITY_CONFLICTS)
+        .inspect(|a| {
+            assert_eq!(
+                text(at(a, &["Properties", "Namespace"])),
+                metrics::NAMESPACE
+            )
+        })
+        .flat_map(dimensions)
+        .collect();
+    assert_eq!(
+        watched,
+        BTreeSet::from([
+            pair("FunctionName", &receiver),
+            pair("FunctionName", &reconcile)
+        ])
+    );
 }
