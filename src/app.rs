@@ -65,7 +65,6 @@ pub async fn reconciler(
     Ok(Reconciler::new(
         outbox(&config.storage, clients),
         api,
-        &config.organization_id,
         config.stale_after,
         config.max_sessions,
     ))

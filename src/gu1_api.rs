@@ -52,6 +52,10 @@ pub enum ApiError {
     Invalid(#[from] ParseError),
     #[error("Gu1's API answered another session than the one asked for")]
     WrongSession,
+    /// The answer is about another organization than the one we asked as
+    /// (`X-Organization-ID`): nothing of it may be applied.
+    #[error("Gu1's API answered a session of another organization than GU1_ORGANIZATION_ID")]
+    WrongOrganization,
 }
 
 impl ApiError {
@@ -141,6 +145,14 @@ impl Gu1Api {
         let event = parse_api_session(&body)?;
         if &event.session_id != id {
             return Err(ApiError::WrongSession);
+        }
+        if event
+            .fields
+            .organization_id
+            .as_ref()
+            .is_some_and(|org| *org != self.organization_id)
+        {
+            return Err(ApiError::WrongOrganization);
         }
         Ok(Some(event))
     }

@@ -118,7 +118,7 @@ impl Outbox {
         match outcome_duty(record, writer, now_ms()) {
             OutcomeDuty::None | OutcomeDuty::HeldElsewhere => {}
             OutcomeDuty::Publish => {
-                self.publish_held(record, writer).await?;
+                self.publish_held(record).await?;
             }
             OutcomeDuty::ClaimAndPublish => {
                 self.claim_and_publish(&record.session_id, writer).await?;
@@ -127,14 +127,10 @@ impl Outbox {
         Ok(())
     }
 
-    /// Publishes `record`'s outcome under the lease `writer` holds. On a
-    /// failed send the lease is given back, so that a redelivery need not
-    /// wait for it to lapse.
-    async fn publish_held(
-        &self,
-        record: &SessionRecord,
-        writer: &WriteToken,
-    ) -> Result<Published, PublishError> {
+    /// Publishes `record`'s outcome under the lease its caller holds. On a
+    /// failed send the lease stays: the writer gives it back when it gives
+    /// up ([`Outbox::give_back`]), whatever step failed.
+    async fn publish_held(&self, record: &SessionRecord) -> Result<Published, PublishError> {
         let Some(message) = OutcomeMessage::from_record(record) else {
             return Ok(Published::NotOurs);
         };
@@ -147,7 +143,6 @@ impl Outbox {
             }
             Err(err) => {
                 crate::metrics::publish_failed(status);
-                self.give_back(session, writer).await;
                 return Err(err.into());
             }
         };
@@ -175,7 +170,7 @@ impl Outbox {
             .claim_outcome(session, writer, now, Self::lease_until(now))
             .await?
         {
-            Some(record) => self.publish_held(&record, writer).await,
+            Some(record) => self.publish_held(&record).await,
             None => Ok(Published::NotOurs),
         }
     }
@@ -183,7 +178,8 @@ impl Outbox {
     /// Gives back the lease `writer` may hold on `session`, best-effort and
     /// conditional on its token (a lease someone else holds is untouched).
     ///
-    /// For a writer that gives up (its request answers `503`): whether or
+    /// Every writer calls it when it gives up (a delivery that answers
+    /// `503`, a failed sweeper claim or reconciliation check): whether or
     /// not its write landed, the next delivery or the sweeper can then
     /// publish at once instead of waiting for the lease to lapse. Bounded by
     /// [`LEASE_RELEASE_TIMEOUT`]; if it fails, the lease lapses by itself.

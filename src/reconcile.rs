@@ -24,8 +24,8 @@ use crate::limits::{
     GU1_API_MAX_BUSY_IN_A_ROW, GU1_API_MAX_PAUSE, GU1_API_REQUESTS_PER_SECOND, RECONCILE_PAGE_SIZE,
 };
 use crate::outbox::Outbox;
-use crate::session::{SessionId, WriteToken};
-use crate::store::StoreError;
+use crate::session::{SessionEvent, SessionId, WriteToken};
+use crate::store::{StoreError, Written};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -61,25 +61,15 @@ pub enum ReconcileError {
 pub struct Reconciler {
     outbox: Outbox,
     api: Gu1Api,
-    /// `GU1_ORGANIZATION_ID`: an answer about another organization's
-    /// session is refused.
-    organization_id: String,
     stale_after: Duration,
     max_sessions: usize,
 }
 
 impl Reconciler {
-    pub fn new(
-        outbox: Outbox,
-        api: Gu1Api,
-        organization_id: &str,
-        stale_after: Duration,
-        max_sessions: usize,
-    ) -> Self {
+    pub fn new(outbox: Outbox, api: Gu1Api, stale_after: Duration, max_sessions: usize) -> Self {
         Self {
             outbox,
             api,
-            organization_id: organization_id.to_owned(),
             stale_after,
             max_sessions,
         }
@@ -190,14 +180,6 @@ impl Reconciler {
                 return Ok(Checked::NotFound);
             }
         };
-        if let Some(answered) = event.fields.organization_id.as_deref()
-            && answered != self.organization_id
-        {
-            // Nothing of it is written; the session is checked off so that
-            // it does not starve the others, and the run counts a failure.
-            store.mark_checked(session, None, now_ms()).await?;
-            return Err(Failure::ForeignOrganization);
-        }
         // Most stale sessions are where Gu1 says: one write checks them off.
         if store.mark_checked(session, Some(&event), now_ms()).await? {
             return Ok(Checked::Unchanged);
@@ -205,18 +187,13 @@ impl Reconciler {
         // Gu1 is ahead, or the session is terminal or new here, or of
         // another identity: the same write as a webhook's.
         let writer = WriteToken::unique();
-        let written = match self.outbox.record(&event, None, &writer).await {
+        let written = match self.apply(&event, &writer).await {
             Ok(written) => written,
-            Err(err) => {
+            Err(failure) => {
                 self.outbox.give_back(session, &writer).await;
-                return Err(err.into());
+                return Err(failure);
             }
         };
-        // An outcome still pending (whoever wrote it) is published here too.
-        if let Err(err) = self.outbox.publish_due(&written.record, &writer).await {
-            self.outbox.give_back(session, &writer).await;
-            return Err(Failure::Publish(err.into()));
-        }
         if written.verdict == Verdict::IdentityConflict {
             // Recorded on the item and counted; for a person to look at.
             store.mark_checked(session, None, now_ms()).await?;
@@ -235,6 +212,19 @@ impl Reconciler {
             store.mark_checked(session, None, now_ms()).await?;
         }
         Ok(Checked::Unchanged)
+    }
+}
+
+impl Reconciler {
+    /// Records Gu1's answer as `writer` and publishes an outcome that is
+    /// pending (whoever wrote it), as a delivery would.
+    async fn apply(&self, event: &SessionEvent, writer: &WriteToken) -> Result<Written, Failure> {
+        let written = self.outbox.record(event, None, writer).await?;
+        self.outbox
+            .publish_due(&written.record, writer)
+            .await
+            .map_err(|e| Failure::Publish(e.into()))?;
+        Ok(written)
     }
 }
 
@@ -267,8 +257,6 @@ enum Failure {
     Store(#[from] StoreError),
     #[error(transparent)]
     Publish(Box<crate::outbox::PublishError>),
-    #[error("Gu1's API answered a session of another organization than GU1_ORGANIZATION_ID")]
-    ForeignOrganization,
     #[error("Gu1's API names another identity than the session has: nothing applied")]
     IdentityConflict,
 }

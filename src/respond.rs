@@ -91,7 +91,7 @@ impl Rejection {
 
     /// A `503`: the delivery may succeed later, and Gu1 is asked to retry.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Store(_) | Self::Publish(_) | Self::Timeout)
+        self.status_code() == StatusCode::SERVICE_UNAVAILABLE
     }
 
     /// The `result` of the answer and of the metrics.

@@ -75,7 +75,7 @@ pub fn apply_update(
 /// The condition of the apply write: the session is new or behind the
 /// event, and the event agrees with its identity (each identity field it
 /// carries is absent on the item, or equal).
-pub fn apply_condition(update: &mut Update, fields: &SessionFields) -> String {
+pub(super) fn apply_condition(update: &mut Update, fields: &SessionFields) -> String {
     let mut condition =
         String::from("(attribute_not_exists(#sessionId) OR #statusRank < :statusRank)");
     identity_guard(update, fields, &mut condition);
@@ -84,36 +84,18 @@ pub fn apply_condition(update: &mut Update, fields: &SessionFields) -> String {
 
 /// Appends to `condition` the write-once rule of each identity field that
 /// `fields` carries (absent on the item, or equal), binding its name and
-/// value on `update`. [`crate::decide::identity_conflicts`] is the same rule
-/// in Rust; a unit test holds the two together.
+/// value on `update`. The field's name is its attribute's. This is
+/// [`crate::decide::identity_conflicts`] as a condition; the property in
+/// `tests/it/trust.rs` holds the two together.
 pub(super) fn identity_guard(update: &mut Update, fields: &SessionFields, condition: &mut String) {
     for field in IdentityField::ALL {
         if let Some(value) = field.of(fields) {
-            let attr = identity_attr(field);
-            update
-                .name(format!("#{attr}"), attr)
-                .value(&format!(":{attr}"), s(value));
-            for piece in [
-                " AND (attribute_not_exists(#",
-                attr,
-                ") OR #",
-                attr,
-                " = :",
-                attr,
-                ")",
-            ] {
-                condition.push_str(piece);
-            }
+            let attr = field.as_str();
+            update.bind(attr, s(value));
+            condition.push_str(&format!(
+                " AND (attribute_not_exists(#{attr}) OR #{attr} = :{attr})"
+            ));
         }
-    }
-}
-
-/// The attribute that keeps an identity field.
-pub fn identity_attr(field: IdentityField) -> &'static str {
-    match field {
-        IdentityField::EntityId => ENTITY_ID_ATTR,
-        IdentityField::OrganizationId => ORGANIZATION_ID_ATTR,
-        IdentityField::ExternalId => EXTERNAL_ID_ATTR,
     }
 }
 
@@ -300,13 +282,12 @@ mod tests {
              AND (attribute_not_exists(#externalId) OR #externalId = :externalId)"
         );
         assert_eq!(value(&update, ":entityId"), &AttributeValue::S("e1".into()));
-        for field in IdentityField::ALL {
-            assert_eq!(
-                identity_attr(field),
-                field.as_str(),
-                "the item's name is the message's"
-            );
-        }
+        // The identity fields' names are their attributes'.
+        let names = IdentityField::ALL.map(IdentityField::as_str);
+        assert_eq!(
+            names,
+            [ENTITY_ID_ATTR, ORGANIZATION_ID_ATTR, EXTERNAL_ID_ATTR]
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ mod update;
 
 pub use attrs::*;
 pub use index::Page;
-pub use item::{ItemError, apply_condition, apply_update, identity_attr, record_from_item};
+pub use item::{ItemError, apply_update, record_from_item};
 pub use update::Update;
 
 use crate::clock::rfc3339;
@@ -39,7 +39,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use item::identity_guard;
+use item::{apply_condition, identity_guard};
 use std::collections::HashMap;
 use update::{n, s};
 
@@ -287,9 +287,7 @@ impl SessionStore {
             .name("#activeSession", ACTIVE_ATTR);
         let mut condition = String::from("attribute_exists(#activeSession)");
         if let Some(event) = gu1 {
-            update
-                .name("#statusRank", RANK_ATTR)
-                .value(":statusRank", n(event.status.rank()));
+            update.bind(RANK_ATTR, n(event.status.rank()));
             condition.push_str(" AND #statusRank >= :statusRank");
             identity_guard(&mut update, &event.fields, &mut condition);
         }

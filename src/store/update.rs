@@ -38,8 +38,7 @@ impl Default for Update {
 impl Update {
     pub(super) fn set(&mut self, attr: &str, value: AttributeValue) -> &mut Self {
         append(&mut self.set, &["#", attr, " = :", attr]);
-        self.values.insert(sigil(':', attr), value);
-        self.name_attr(attr)
+        self.bind(attr, value)
     }
 
     pub(super) fn set_expr(&mut self, attr: &str, expr: &str) -> &mut Self {
@@ -49,6 +48,11 @@ impl Update {
 
     pub(super) fn add(&mut self, attr: &str, value: AttributeValue) -> &mut Self {
         append(&mut self.add, &["#", attr, " :", attr]);
+        self.bind(attr, value)
+    }
+
+    /// Binds `#attr` and `:attr` for a condition, without changing `attr`.
+    pub(super) fn bind(&mut self, attr: &str, value: AttributeValue) -> &mut Self {
         self.values.insert(sigil(':', attr), value);
         self.name_attr(attr)
     }

@@ -65,8 +65,8 @@ impl Trace {
 /// decides who sends. `lost[i]` says the answer to the i-th delivery's write
 /// was lost, so the SDK sent it again and the retry read the item back
 /// (`ALL_OLD`). `send_ok[i]` says whether the send of the i-th delivery works
-/// (missing: it works); a failed send releases the lease, as
-/// `Outbox::publish_held` does.
+/// (missing: it works); a failed send releases the lease, as the writer
+/// that gives up does (`Outbox::give_back`).
 fn replay(deliveries: &[SessionStatus], lost: &[bool], send_ok: &[bool]) -> Trace {
     let mut stored: Option<SessionRecord> = None;
     let mut trace = Trace::default();

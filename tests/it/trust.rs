@@ -4,7 +4,7 @@
 //! refused, dot-only ids never reach a key or a URL, and a delivery that
 //! gives up gives its publish lease back.
 
-use crate::support::binary::{Env, Proxied};
+use crate::support::binary::{Env, Proxied, Reconciled};
 use crate::support::gu1::{FakeGu1, api};
 use crate::support::proxy::{Fault, Rule, Service};
 use crate::support::*;
@@ -175,26 +175,39 @@ impl Reconciling {
     }
 }
 
+impl Reconciling {
+    /// Gu1's API answers the session approved, as `edit` rewrites it; a
+    /// `reconcile --session` run must refuse it: counted failed, exit
+    /// non-zero, nothing applied or published. Returns the run and the item.
+    async fn refuses(&self, session: &str, edit: impl FnOnce(&mut Value)) -> (Reconciled, Item) {
+        let mut answer = api::approved(session);
+        edit(&mut answer);
+        self.gu1.put(answer);
+        let run = self.env.reconcile(&["--session", session]).await;
+        assert!(!run.status.success(), "{run:?}");
+        assert_eq!(run.counts(), [1, 0, 0, 0, 1]);
+        let item = self.app.item(session).await.expect("stored");
+        assert_eq!(text(&item, "status"), Some("in_progress"));
+        assert_eq!(text(&item, "entityId"), Some("entity-uuid"));
+        assert!(self.app.messages().await.is_empty());
+        (run, item)
+    }
+}
+
 #[tokio::test]
 async fn an_api_answer_naming_another_entity_is_refused_and_counted_failed() {
     let session = unique("s-api-identity");
     let w = Reconciling::start(&session).await;
-    let mut answer = api::approved(&session);
-    answer["entityId"] = "entity-rogue".into();
-    answer["entity"]["id"] = "entity-rogue".into();
-    w.gu1.put(answer);
-
-    let run = w.env.reconcile(&["--session", &session]).await;
-    assert!(!run.status.success(), "{run:?}");
-    assert_eq!(run.counts(), [1, 0, 0, 0, 1]);
-    let item = w.app.item(&session).await.expect("stored");
-    assert_eq!(text(&item, "status"), Some("in_progress"));
-    assert_eq!(text(&item, "entityId"), Some("entity-uuid"));
+    let (run, item) = w
+        .refuses(&session, |answer| {
+            answer["entityId"] = "entity-rogue".into();
+            answer["entity"]["id"] = "entity-rogue".into();
+        })
+        .await;
     assert_eq!(
         item["identityConflicts"].as_ss().expect("recorded"),
         &["entityId=entity-rogue".to_owned()]
     );
-    assert!(w.app.messages().await.is_empty());
     assert!(
         !run.stderr.contains("entity-rogue"),
         "values are fingerprinted in logs"
@@ -205,17 +218,17 @@ async fn an_api_answer_naming_another_entity_is_refused_and_counted_failed() {
 async fn an_api_answer_about_another_organization_is_refused_and_counted_failed() {
     let session = unique("s-api-foreign");
     let w = Reconciling::start(&session).await;
-    let mut answer = api::approved(&session);
-    answer["organizationId"] = "org-someone-else".into();
-    w.gu1.put(answer);
-
-    let run = w.env.reconcile(&["--session", &session]).await;
-    assert!(!run.status.success(), "{run:?}");
-    assert_eq!(run.counts(), [1, 0, 0, 0, 1]);
-    let item = w.app.item(&session).await.expect("stored");
-    assert_eq!(text(&item, "status"), Some("in_progress"));
+    let (run, item) = w
+        .refuses(&session, |answer| {
+            answer["organizationId"] = "org-someone-else".into();
+        })
+        .await;
     assert!(!item.contains_key("identityConflicts"), "nothing written");
-    assert!(w.app.messages().await.is_empty());
+    assert!(
+        run.stderr.contains("another organization"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test]
