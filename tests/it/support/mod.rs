@@ -535,13 +535,26 @@ impl WebhookClient {
 
 impl Stack {
     /// A fresh table and queue (FIFO when `fifo`), reached through `config`.
+    ///
+    /// The test's own clients wait longer than the receiver's: they set up
+    /// and inspect, and a busy machine (moto loads each backend on its first
+    /// call) must not fail a test before the receiver is even asked.
     pub async fn create(config: &SdkConfig, fifo: bool) -> Stack {
-        let dynamodb = aws_sdk_dynamodb::Client::new(config);
-        let sqs = aws_sdk_sqs::Client::new(config);
+        let config = config
+            .to_builder()
+            .timeout_config(
+                aws_smithy_types::timeout::TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(10))
+                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .operation_timeout(Duration::from_secs(90))
+                    .build(),
+            )
+            .build();
+        let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+        let sqs = aws_sdk_sqs::Client::new(&config);
         let table = unique("sessions");
         if let Err(err) = local::create_table(&dynamodb, &table).await {
-            // moto's first DynamoDB call loads its backend, and on a busy
-            // machine that can outlast an attempt: the SDK's retry then
+            // An attempt can still outlast its timeout: the SDK's retry then
             // finds the table its first attempt made (names are unique).
             assert!(
                 format!("{err:?}").contains("ResourceInUseException"),
