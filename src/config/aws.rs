@@ -68,11 +68,11 @@ pub async fn sdk_config_from_env(roots: &Roots) -> Result<SdkConfig, ConfigError
     }
     let credentials = sdk
         .credentials_provider()
-        .ok_or(ConfigError::NoCredentials(String::from("no provider")))?;
+        .ok_or(ConfigError::NoCredentialsProvider)?;
     credentials
         .provide_credentials()
         .await
-        .map_err(|e| ConfigError::NoCredentials(crate::error_chain(&e)))?;
+        .map_err(|e| ConfigError::NoCredentials(e.into()))?;
     Ok(sdk)
 }
 
@@ -112,11 +112,13 @@ impl Roots {
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut pem = Vec::new();
         if let Some(file) = var(CA_FILE_VAR) {
-            pem.extend(read_ca(&file)?);
+            pem.extend(read_ca(std::path::Path::new(&file))?);
         }
         for dir in var(CA_DIR_VAR).iter().flat_map(|dirs| dirs.split(':')) {
-            let entries =
-                std::fs::read_dir(dir).map_err(|e| ConfigError::Ca(format!("{dir}: {e}")))?;
+            let entries = std::fs::read_dir(dir).map_err(|source| ConfigError::CaUnreadable {
+                path: dir.into(),
+                source,
+            })?;
             let mut files: Vec<_> = entries
                 .flatten()
                 .map(|e| e.path())
@@ -124,7 +126,7 @@ impl Roots {
                 .collect();
             files.sort();
             for file in files {
-                pem.extend(read_ca(&file.to_string_lossy())?);
+                pem.extend(read_ca(&file)?);
                 pem.push(b'\n');
             }
         }
@@ -133,7 +135,7 @@ impl Roots {
         }
         let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ConfigError::Ca(format!("not PEM certificates: {e}")))?;
+            .map_err(ConfigError::CaNotPem)?;
         // Only the certificates rustls takes as trust anchors go on: the SDK
         // would panic on the first call over one it cannot use.
         let mut usable = Vec::new();
@@ -146,9 +148,7 @@ impl Roots {
             }
         }
         if usable.is_empty() {
-            return Err(ConfigError::Ca(format!(
-                "no usable certificate in {CA_FILE_VAR} or {CA_DIR_VAR}"
-            )));
+            return Err(ConfigError::NoUsableCa);
         }
         Ok(Self::Pem(usable))
     }
@@ -167,8 +167,11 @@ fn pem_block(certificate: &[u8]) -> Vec<u8> {
     pem
 }
 
-fn read_ca(path: &str) -> Result<Vec<u8>, ConfigError> {
-    std::fs::read(path).map_err(|e| ConfigError::Ca(format!("{path}: {e}")))
+fn read_ca(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|source| ConfigError::CaUnreadable {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// The HTTPS client of every AWS call: the SDK's own hyper client on rustls,
@@ -184,7 +187,7 @@ fn https_client(roots: &Roots) -> Result<SharedHttpClient, ConfigError> {
     let context = tls::TlsContext::builder()
         .with_trust_store(trust_store)
         .build()
-        .map_err(|e| ConfigError::Ca(e.to_string()))?;
+        .map_err(ConfigError::TrustStore)?;
     let client = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(
             tls::rustls_provider::CryptoMode::Ring,
@@ -331,7 +334,7 @@ pub fn tls_config(roots: &Roots) -> Result<rustls::ClientConfig, ConfigError> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ConfigError::Tls(e.to_string()))?
+        .map_err(ConfigError::Tls)?
         .with_root_certificates(store)
         .with_no_client_auth())
 }

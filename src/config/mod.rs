@@ -6,6 +6,8 @@
 //! AWS clients of every command are built once, here ([`Clients`]).
 
 mod aws;
+mod env;
+mod error;
 
 #[cfg(any(test, feature = "test-util"))]
 pub use aws::sdk_config;
@@ -13,7 +15,13 @@ pub use aws::{
     CA_DIR_VAR, CA_FILE_VAR, Clients, REGION_VAR, Roots, sdk_config_from_env, tls_config,
 };
 
+pub use env::{
+    API_URL_RULE, PAGE_SIZE_RULE, SECONDS_RULE, parse_api_url, parse_page_size, parse_seconds,
+};
+pub use error::ConfigError;
+
 use crate::gu1_api::ApiKey;
+use env::{MAX_SESSIONS_RULE, max_sessions, optional, page_size, required, seconds, var};
 use std::time::Duration;
 
 /// Comma-separated webhook secrets (local runs, or any deployment that
@@ -67,28 +75,6 @@ pub const ALL_VARS: [&str; 13] = [
     STALE_AFTER_VAR,
     MAX_SESSIONS_VAR,
 ];
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{0} is not set")]
-    Missing(&'static str),
-    #[error("no webhook secret configured: set {SECRETS_VAR} or {SECRETS_ARN_VAR}")]
-    NoSecrets,
-    #[error(
-        "reconciliation needs Gu1's API key: set {API_KEY_VAR} or {API_KEY_ARN_VAR} (and {ORGANIZATION_VAR})"
-    )]
-    NoApiKey,
-    #[error("the TLS configuration could not be built: {0}")]
-    Tls(String),
-    #[error(
-        "no AWS credentials from any source (environment, profile, web identity, container, instance): {0}"
-    )]
-    NoCredentials(String),
-    #[error("the CA certificates to trust could not be read: {0}")]
-    Ca(String),
-    #[error("{0} must be {1}")]
-    Invalid(&'static str, &'static str),
-}
 
 /// Where the webhook secrets come from.
 #[derive(Clone, PartialEq, Eq)]
@@ -168,39 +154,16 @@ impl SweepConfig {
     /// `SWEEP_GRACE_SECONDS` and `SWEEP_PAGE_SIZE` may be left out (the
     /// defaults above), not set to nonsense.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let grace = match var(SWEEP_GRACE_VAR) {
-            Some(v) => {
-                parse_seconds(&v).ok_or(ConfigError::Invalid(SWEEP_GRACE_VAR, SECONDS_RULE))?
-            }
-            None => DEFAULT_SWEEP_GRACE,
-        };
-        let page_size = match var(SWEEP_PAGE_SIZE_VAR) {
-            Some(v) => parse_page_size(&v)
-                .ok_or(ConfigError::Invalid(SWEEP_PAGE_SIZE_VAR, PAGE_SIZE_RULE))?,
-            None => DEFAULT_SWEEP_PAGE_SIZE,
-        };
+        let grace =
+            optional(SWEEP_GRACE_VAR, SECONDS_RULE, seconds)?.unwrap_or(DEFAULT_SWEEP_GRACE);
+        let page_size = optional(SWEEP_PAGE_SIZE_VAR, PAGE_SIZE_RULE, page_size)?
+            .unwrap_or(DEFAULT_SWEEP_PAGE_SIZE);
         Ok(Self {
             storage: Storage::from_env()?,
             grace,
             page_size,
         })
     }
-}
-
-/// What a number of seconds must be (a grace period, a stale-after; also
-/// the rule of `--grace-seconds` and `--stale-after`).
-pub const SECONDS_RULE: &str = "a whole number of seconds";
-/// What a page size must be (also the `--page-size` rule).
-pub const PAGE_SIZE_RULE: &str = "a number from 1 to 1000";
-
-/// A duration in whole seconds.
-pub fn parse_seconds(value: &str) -> Option<Duration> {
-    value.trim().parse().ok().map(Duration::from_secs)
-}
-
-/// A page size from 1 to 1000 (DynamoDB's `Limit`).
-pub fn parse_page_size(value: &str) -> Option<i32> {
-    value.trim().parse().ok().filter(|n| (1..=1000).contains(n))
 }
 
 /// Where Gu1's API key comes from.
@@ -242,27 +205,14 @@ impl ReconcileConfig {
             (None, Some(secret_id)) => ApiKeySource::SecretsManager { secret_id },
             (None, None) => return Err(ConfigError::NoApiKey),
         };
-        let stale_after = match var(STALE_AFTER_VAR) {
-            Some(v) => {
-                parse_seconds(&v).ok_or(ConfigError::Invalid(STALE_AFTER_VAR, SECONDS_RULE))?
-            }
-            None => DEFAULT_STALE_AFTER,
-        };
-        let max_sessions = match var(MAX_SESSIONS_VAR) {
-            Some(v) => v
-                .trim()
-                .parse()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or(ConfigError::Invalid(MAX_SESSIONS_VAR, "a positive number"))?,
-            None => DEFAULT_MAX_SESSIONS,
-        };
+        let stale_after =
+            optional(STALE_AFTER_VAR, SECONDS_RULE, seconds)?.unwrap_or(DEFAULT_STALE_AFTER);
+        let max_sessions = optional(MAX_SESSIONS_VAR, MAX_SESSIONS_RULE, max_sessions)?
+            .unwrap_or(DEFAULT_MAX_SESSIONS);
         Ok(Self {
             storage: Storage::from_env()?,
             api_url: match var(API_URL_VAR) {
-                Some(v) => {
-                    parse_api_url(&v).ok_or(ConfigError::Invalid(API_URL_VAR, API_URL_RULE))?
-                }
+                Some(v) => parse_api_url(&v).ok_or(ConfigError::ApiUrl)?,
                 None => DEFAULT_API_URL.to_owned(),
             },
             api_key,
@@ -271,31 +221,6 @@ impl ReconcileConfig {
             max_sessions,
         })
     }
-}
-
-/// What [`ReconcileConfig::api_url`] must be.
-pub const API_URL_RULE: &str = "an https:// URL without query or fragment, e.g. \
-     https://api.gu1.ai (http:// only to a loopback host: the API key must not travel in clear)";
-
-/// Gu1's API base URL, without a trailing `/`: a URL the client can call
-/// (a mistake here stops the command at start, not once per session).
-pub fn parse_api_url(value: &str) -> Option<String> {
-    let url = value.trim().trim_end_matches('/');
-    let uri: hyper::Uri = url.parse().ok()?;
-    let host = uri.host().unwrap_or_default();
-    let loopback = host == "localhost"
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    let callable = match uri.scheme_str() {
-        Some("https") => true,
-        Some("http") => loopback,
-        _ => false,
-    } && !host.is_empty()
-        && uri.query().is_none()
-        && !url.contains('#');
-    callable.then(|| url.to_owned())
 }
 
 /// What Lambda runs this binary as, from the function's `Handler`.
@@ -315,49 +240,12 @@ impl LambdaRole {
             None | Some(RECEIVER_HANDLER) => Ok(Self::Receiver),
             Some(SWEEP_HANDLER) => Ok(Self::Sweeper),
             Some(RECONCILE_HANDLER) => Ok(Self::Reconciler),
-            Some(_) => Err(ConfigError::Invalid(
-                HANDLER_VAR,
-                "bootstrap, sweep or reconcile",
-            )),
-        }
-    }
-}
-
-fn required(name: &'static str) -> Result<String, ConfigError> {
-    var(name).ok_or(ConfigError::Missing(name))
-}
-
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_urls_must_be_callable() {
-        for (value, url) in [
-            ("https://api.gu1.ai", "https://api.gu1.ai"),
-            (" https://api.gu1.ai/ ", "https://api.gu1.ai"),
-            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-            ("http://localhost:8080/", "http://localhost:8080"),
-            ("http://[::1]:8080", "http://[::1]:8080"),
-            ("https://gw.example.com/gu1/", "https://gw.example.com/gu1"),
-        ] {
-            assert_eq!(parse_api_url(value).as_deref(), Some(url), "{value}");
-        }
-        for value in [
-            "api.gu1.ai",
-            "ftp://api.gu1.ai",
-            "https://",
-            "https://api.gu1.ai/x y",
-            "https://api.gu1.ai/?org=1",
-            "https://api.gu1.ai/#top",
-            "http://api.gu1.ai",
-            "http://10.0.0.1:8080",
-        ] {
-            assert_eq!(parse_api_url(value), None, "{value}");
+            Some(other) => Err(ConfigError::Invalid {
+                var: HANDLER_VAR,
+                rule: "bootstrap, sweep or reconcile",
+                value: other.to_owned(),
+                source: None,
+            }),
         }
     }
 }
