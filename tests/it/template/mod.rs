@@ -1,0 +1,19 @@
+//! The deployment wiring no other test can see: `template.yaml` checked
+//! against the names the code uses. Each test fails if the template and the
+//! code drift apart (a renamed variable, index, route or handler).
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | `yaml` | reading the template: paths, scalars, intrinsics, conditions under the default parameters |
+//! | `resources` | finding resources: the three functions, their events and environment, the queue |
+//! | `functions` | variables, handlers, the route, timeouts: tests |
+//! | `storage` | the table, its index, the FIFO queue: tests |
+//! | `iam` | every grant named and called by the code: helpers and test |
+//! | `alarms` | every metric alarm on what the code emits: helpers and test |
+
+mod alarms;
+mod functions;
+mod iam;
+mod resources;
+mod storage;
+mod yaml;
