@@ -65,3 +65,8 @@ start_ministack() {
     MINISTACK_PID=$!
     wait_for_http "http://127.0.0.1:$port/_ministack/health" 300
 }
+
+# crate_version: the package version in Cargo.toml (what `--version` prints).
+crate_version() {
+    sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1
+}

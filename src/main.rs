@@ -1,4 +1,4 @@
-//! `gu1-webhook`: one binary, four ways to run.
+//! `gu1-webhook`: one binary, four ways to run (and `--help`, `--version`).
 //!
 //! - In Lambda (no arguments): the receiver under the `lambda_http` runtime,
 //!   or the sweeper or reconciliation under `lambda_runtime` when the
@@ -23,9 +23,16 @@ use std::time::Duration;
 
 const USAGE: &str = "usage: gu1-webhook [serve [--listen ADDR] \
      | sweep [--grace-seconds N] [--page-size N] \
-     | reconcile [--stale-after N] [--session ID]...]";
+     | reconcile [--stale-after N] [--session ID]... \
+     | --help | --version]";
+
+/// What `--version` prints and the first log line of every run carries, so
+/// that a deployment can say which release it runs.
+const VERSION: &str = concat!("gu1-webhook ", env!("CARGO_PKG_VERSION"));
 
 enum Command {
+    Help,
+    Version,
     /// In Lambda: the receiver or the sweeper, as the function's handler says.
     Lambda,
     Serve {
@@ -46,12 +53,21 @@ enum Command {
 fn main() -> ExitCode {
     init_logging();
     let command = match parse_args(std::env::args().skip(1).collect()) {
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("{VERSION}");
+            return ExitCode::SUCCESS;
+        }
         Ok(command) => command,
         Err(message) => {
             eprintln!("{message}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "gu1-webhook starting");
     // Lambda sends one request at a time: a single-threaded runtime starts faster.
     let runtime = match command {
         Command::Serve { .. } => tokio::runtime::Builder::new_multi_thread()
@@ -82,6 +98,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
     // The CAs every HTTPS call trusts, read once.
     let roots = Roots::from_env()?;
     match command {
+        Command::Help | Command::Version => Ok(()),
         Command::Lambda => match LambdaRole::from_env()? {
             LambdaRole::Receiver => lambda_receiver(&roots).await,
             LambdaRole::Sweeper => lambda_sweeper(&roots).await,
@@ -220,6 +237,11 @@ fn parse_args(args: Vec<String>) -> Result<Command, String> {
     let Some(command) = args.next() else {
         return Ok(Command::Lambda);
     };
+    match command.as_str() {
+        "--help" | "-h" | "help" => return Ok(Command::Help),
+        "--version" | "-V" => return Ok(Command::Version),
+        _ => {}
+    }
     let mut listen = String::from("127.0.0.1:3000");
     let (mut grace, mut page_size, mut stale_after) = (None, None, None);
     let mut sessions = Vec::new();
@@ -307,6 +329,8 @@ mod tests {
             parse(&["sweep", "--grace-seconds", "0", "--page-size", "5"]),
             Ok(Command::Sweep { grace: Some(grace), page_size: Some(5) }) if grace.is_zero()
         ));
+        assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
+        assert!(matches!(parse(&["--version"]), Ok(Command::Version)));
     }
 
     #[test]
