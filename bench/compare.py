@@ -11,12 +11,7 @@ time --batches batches, report per-iteration median/p10/p90/min/max in ns.
     python3 bench/compare.py [--inputs bench/inputs] [--batches 30] [--min-batch-ms 20]
 """
 
-import argparse
-import hashlib
-import hmac
-import json
-import platform
-import time
+import argparse, hashlib, hmac, json, platform, statistics, time  # noqa: E401
 
 SECRET = b"bench-secret-0123456789abcdef"
 INPUTS = [("approved", "approved.json"), ("large_64k", "large-64k.json")]
@@ -26,12 +21,9 @@ RANK = {"pending": 0, "in_progress": 1, "approved": 2, "rejected": 2,
 
 
 def verdict(stored, incoming):
-    if stored is None:
+    if stored is None or RANK[incoming] > RANK[stored]:
         return "applied"
-    a, b = RANK[incoming], RANK[stored]
-    if a > b:
-        return "applied"
-    if a < b:
+    if RANK[incoming] < RANK[stored]:
         return "stale"
     return "duplicate" if incoming == stored else "conflict"
 
@@ -66,12 +58,6 @@ def time_batch(secret, body, header, iters):
     return time.perf_counter_ns() - started
 
 
-def percentile(sorted_values, p):
-    rank = p * (len(sorted_values) - 1)
-    lo, hi = int(rank), min(int(rank) + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (rank - lo)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--inputs", default="bench/inputs")
@@ -89,24 +75,13 @@ def main():
         iters = 1
         while time_batch(SECRET, body, header, iters) < args.min_batch_ms * 1e6:
             iters *= 2
-        per_iter = sorted(time_batch(SECRET, body, header, iters) / iters
-                          for _ in range(args.batches))
-        results[name] = {
-            "bytes": len(body),
-            "median_ns": percentile(per_iter, 0.5),
-            "p10_ns": percentile(per_iter, 0.1),
-            "p90_ns": percentile(per_iter, 0.9),
-            "min_ns": per_iter[0],
-            "max_ns": per_iter[-1],
-            "batches": args.batches,
-            "iters_per_batch": iters,
-        }
-    print(json.dumps({
-        "language": "python",
-        "runtime": f"{platform.python_implementation()} {platform.python_version()}",
-        "work": "verify_hex_parse_decide",
-        "results": results,
-    }))
+        per_iter = sorted(time_batch(SECRET, body, header, iters) / iters for _ in range(args.batches))
+        deciles = statistics.quantiles(per_iter, n=10, method="inclusive")
+        results[name] = {"bytes": len(body), "median_ns": statistics.median(per_iter), "p10_ns": deciles[0],
+                         "p90_ns": deciles[8], "min_ns": per_iter[0], "max_ns": per_iter[-1],
+                         "batches": args.batches, "iters_per_batch": iters}
+    runtime = f"{platform.python_implementation()} {platform.python_version()}"
+    print(json.dumps({"language": "python", "runtime": runtime, "work": "verify_hex_parse_decide", "results": results}))
 
 
 if __name__ == "__main__":

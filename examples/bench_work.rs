@@ -8,6 +8,10 @@
 //! Timing: after a warm-up, the iteration count is doubled until one batch
 //! lasts at least `--min-batch-ms`; then `--batches` batches are timed and the
 //! per-iteration time of each batch gives the median, p10, p90, min and max.
+//!
+//! `bench_work sign SECRET` signs for `bench/coldstart.py`, with the crate's
+//! own [`sign_hex`]: each line of stdin is a body as a JSON string, each line
+//! of stdout its signature.
 
 use gu1_webhook::decide;
 use gu1_webhook::local::sign_hex;
@@ -49,6 +53,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("sign") {
+        let secret = std::env::args().nth(2).expect("bench_work sign SECRET");
+        for line in std::io::stdin().lines() {
+            let body: String = serde_json::from_str(&line.expect("stdin")).expect("a JSON string");
+            println!("{}", sign_hex(secret.as_bytes(), body.as_bytes()));
+        }
+        return;
+    }
     let mut inputs = String::from("bench/inputs");
     let mut batches: usize = 30;
     let mut min_batch_ms: u64 = 20;
