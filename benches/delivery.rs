@@ -3,7 +3,7 @@
 //!
 //! Inputs are `bench/inputs/approved.json` (Gu1's approved example, byte for
 //! byte) and `bench/inputs/large-64k.json` (the same envelope with a 64 KiB
-//! `decision`); see `bench/make_inputs.py`.
+//! `decision`); BENCHMARKS.md says how they were made.
 //!
 //! Full run:   cargo bench --bench delivery
 //! Smoke run:  cargo bench --bench delivery -- --quick
