@@ -100,18 +100,32 @@ impl Keyring {
         match source {
             SecretsSource::List(list) => Ok(Verifier::from_list(list)?.into()),
             SecretsSource::SecretsManager { secret_id } => {
-                Self::from_secrets_manager(
-                    clients.secrets().clone(),
-                    secret_id,
-                    RefreshPolicy::default(),
-                )
-                .await
+                Self::from_secrets_manager(clients.secrets().clone(), secret_id).await
             }
         }
     }
 
-    /// A keyring over a Secrets Manager secret, re-read as `policy` says.
+    /// A keyring over a Secrets Manager secret, re-read as the default
+    /// [`RefreshPolicy`] says (the only policy a deployment runs).
     pub async fn from_secrets_manager(
+        client: aws_sdk_secretsmanager::Client,
+        secret_id: &str,
+    ) -> Result<Self, SecretsError> {
+        Self::read(client, secret_id, RefreshPolicy::default()).await
+    }
+
+    /// The same with a shorter policy, so that tests need not wait minutes.
+    #[cfg(any(test, feature = "test-util"))]
+    pub async fn with_policy(
+        client: aws_sdk_secretsmanager::Client,
+        secret_id: &str,
+        policy: RefreshPolicy,
+    ) -> Result<Self, SecretsError> {
+        Self::read(client, secret_id, policy).await
+    }
+
+    /// Reads the secret once now, then keeps it fresh as `policy` says.
+    async fn read(
         client: aws_sdk_secretsmanager::Client,
         secret_id: &str,
         policy: RefreshPolicy,

@@ -44,7 +44,7 @@ async fn a_rotated_secret_is_accepted_by_a_running_keyring() {
         after_miss: Duration::ZERO,
         max_age: Duration::from_secs(3600),
     };
-    let keyring = Keyring::from_secrets_manager(client.clone(), &name, policy)
+    let keyring = Keyring::with_policy(client.clone(), &name, policy)
         .await
         .expect("keyring");
     assert_eq!(check(&keyring, "old-secret").await, Ok(()));
@@ -74,7 +74,7 @@ async fn a_retired_secret_is_refused_once_the_cache_is_too_old() {
         after_miss: Duration::from_secs(3600),
         max_age: Duration::ZERO,
     };
-    let keyring = Keyring::from_secrets_manager(client.clone(), &name, policy)
+    let keyring = Keyring::with_policy(client.clone(), &name, policy)
         .await
         .expect("keyring");
     assert_eq!(check(&keyring, "old-secret").await, Ok(()));
@@ -93,7 +93,7 @@ async fn misses_re_read_the_secret_at_most_once_per_interval() {
         after_miss: Duration::from_secs(3600),
         max_age: Duration::from_secs(3600),
     };
-    let keyring = Keyring::from_secrets_manager(client.clone(), &name, policy)
+    let keyring = Keyring::with_policy(client.clone(), &name, policy)
         .await
         .expect("keyring");
     // The first miss reads the secret at once, even on a fresh instance...
@@ -112,11 +112,7 @@ async fn misses_re_read_the_secret_at_most_once_per_interval() {
 #[tokio::test]
 async fn a_secret_with_no_usable_value_refuses_to_start() {
     let (client, name) = secret(" , ").await;
-    assert!(
-        Keyring::from_secrets_manager(client, &name, RefreshPolicy::default())
-            .await
-            .is_err()
-    );
+    assert!(Keyring::from_secrets_manager(client, &name).await.is_err());
 }
 
 /// The README's rotation, under a flood of forged deliveries that keeps the
@@ -131,7 +127,7 @@ async fn two_phase_rotation_holds_under_forged_traffic() {
         after_miss: Duration::from_secs(3600),
         max_age: Duration::from_millis(500),
     };
-    let keyring = Keyring::from_secrets_manager(client.clone(), &name, policy)
+    let keyring = Keyring::with_policy(client.clone(), &name, policy)
         .await
         .expect("keyring");
     let forge = || check(&keyring, "forged-by-anyone");
@@ -179,7 +175,7 @@ async fn a_failed_re_read_is_retried_soon() {
         after_miss: Duration::from_millis(200),
         max_age: Duration::from_millis(800),
     };
-    let keyring = Keyring::from_secrets_manager(client.clone(), &name, policy)
+    let keyring = Keyring::with_policy(client.clone(), &name, policy)
         .await
         .expect("keyring");
     // The secret is briefly unreadable when the list goes stale.
