@@ -18,11 +18,13 @@
 //! | `trust` | identity write-once, a foreign organization, dot-only ids, a lease given back: from the outside, and a property over shuffled sequences |
 //! | `properties` | the pure rules, the signature and the parser under generated input |
 //! | `template` | `template.yaml` against the names the code uses |
+//! | `deployed` | the stack `scripts/deploy-test` deployed to MiniStack (skipped unless `GU1_DEPLOYED_STACK` is set) |
 
 mod support;
 
 mod binary;
 mod crowd;
+mod deployed;
 mod faults;
 mod hostile;
 mod outages;

@@ -84,9 +84,16 @@ impl Drop for FakeGu1 {
 impl FakeGu1 {
     /// The fake on a free loopback port, holding no session.
     pub async fn start() -> FakeGu1 {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_on(0).await
+    }
+
+    /// The fake on loopback port `port` (0: a free one), holding no
+    /// session: on a fixed port for a deployed function whose `Gu1ApiUrl`
+    /// names it.
+    pub async fn start_on(port: u16) -> FakeGu1 {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
-            .expect("bind");
+            .unwrap_or_else(|err| panic!("bind 127.0.0.1:{port}: {err}"));
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let state = Arc::new(Mutex::new(State::default()));
         let (released, watcher) = watch::channel(false);
