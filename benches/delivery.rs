@@ -19,7 +19,7 @@ use gu1_webhook::decide;
 use gu1_webhook::local::record_after_apply;
 use gu1_webhook::local::sign_hex;
 use gu1_webhook::parse::{Delivery, parse_delivery};
-use gu1_webhook::publish::OutcomeMessage;
+use gu1_webhook::publish;
 use gu1_webhook::session::WriteToken;
 use gu1_webhook::store;
 use gu1_webhook::verify::Verifier;
@@ -69,7 +69,7 @@ fn delivery_work(verifier: &Verifier, body: &[u8], header: &[u8]) -> usize {
     let mut out = update.expression().len() + verdict.as_str().len();
     let record = record_after_apply(&event, &writer, NOW_MS + LEASE_MS);
     if decide::outcome_duty(&record, &writer, NOW_MS) == decide::OutcomeDuty::Publish {
-        let message = OutcomeMessage::from_record(&record).expect("terminal");
+        let message = publish::outcome(&record).expect("terminal");
         let json = serde_json::to_string(&message).expect("message");
         out += json.len() + message.deduplication_id().len() + message.group_id().len();
     }
@@ -160,7 +160,7 @@ fn steps(c: &mut Criterion) {
     group.bench_function("outcome_message", |b| {
         b.iter(|| {
             let record = record_after_apply(black_box(&event), &writer, NOW_MS + LEASE_MS);
-            let message = OutcomeMessage::from_record(&record).expect("terminal");
+            let message = publish::outcome(&record).expect("terminal");
             serde_json::to_string(&message).expect("message")
         })
     });

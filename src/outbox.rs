@@ -12,7 +12,7 @@
 use crate::clock::{millis, now_ms};
 use crate::decide::{OutcomeDuty, Verdict, identity_conflicts, outcome_duty};
 use crate::limits::{LEASE_RELEASE_TIMEOUT, PUBLISH_LEASE};
-use crate::publish::{OutcomeMessage, OutcomeQueue, SendError};
+use crate::publish::{self, OutcomeQueue, SendError};
 use crate::session::{SessionEvent, SessionId, SessionRecord, WriteToken};
 use crate::store::{Conflict, SessionStore, StoreError, Written};
 
@@ -131,7 +131,7 @@ impl Outbox {
     /// failed send the lease stays: the writer gives it back when it gives
     /// up ([`Outbox::give_back`]), whatever step failed.
     async fn publish_held(&self, record: &SessionRecord) -> Result<Published, PublishError> {
-        let Some(message) = OutcomeMessage::from_record(record) else {
+        let Some(message) = publish::outcome(record) else {
             return Ok(Published::NotOurs);
         };
         let session = &record.session_id;

@@ -2,77 +2,49 @@
 //!
 //! Two parts, from pure to I/O:
 //!
-//! - [`OutcomeMessage`], the message schema (version 1, JSON Schema in
-//!   `schema/outcome-message.v1.json`), built from the stored session so that
-//!   every publisher — the delivery that made the session terminal, a later
-//!   redelivery, the sweeper — sends the same bytes;
+//! - [`outcome`]: the message for a stored session, a [`gu1_outcome::Outcome`]
+//!   (the crate that owns the message schema, which consumers depend on too),
+//!   built from the stored session so that every publisher — the delivery
+//!   that made the session terminal, a later redelivery, the sweeper — sends
+//!   the same bytes;
 //! - [`OutcomeQueue`], the SQS adapter.
 //!
 //! That it happens once per session is the [`crate::outbox`]'s protocol.
 
-use crate::session::{SessionRecord, SessionStatus, is_safe_id};
+use crate::session::{SessionRecord, SessionStatus};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::MessageAttributeValue;
-use serde::Serialize;
-use serde_json::value::RawValue;
+use gu1_outcome::{Decision, Outcome, SCHEMA_VERSION, Status, attributes};
 
-/// The version of the message schema, also sent as the `schemaVersion` attribute.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// The SQS message body for one terminal outcome. Unknown values are `null`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OutcomeMessage<'a> {
-    pub schema_version: u32,
-    pub session_id: &'a str,
-    pub entity_id: Option<&'a str>,
-    pub organization_id: Option<&'a str>,
-    pub external_id: Option<&'a str>,
-    pub status: SessionStatus,
-    pub rejection_code: Option<&'a str>,
-    pub rejection_message: Option<&'a str>,
-    pub completed_at: Option<&'a str>,
-    /// The decision object exactly as Gu1 sent it (not a string).
-    pub decision: Option<Box<RawValue>>,
-    pub event: Option<&'a str>,
-    pub event_timestamp: Option<&'a str>,
+/// The message for a stored session; `None` unless it is terminal.
+pub fn outcome(record: &SessionRecord) -> Option<Outcome> {
+    let fields = &record.fields;
+    Some(Outcome {
+        schema_version: SCHEMA_VERSION,
+        session_id: record.session_id.as_str().to_owned(),
+        entity_id: fields.entity_id.clone(),
+        organization_id: fields.organization_id.clone(),
+        external_id: fields.external_id.clone(),
+        status: terminal(record.status)?,
+        rejection_code: fields.rejection_code.clone(),
+        rejection_message: fields.rejection_message.clone(),
+        completed_at: fields.completed_at.clone(),
+        // Stored from a parsed object, so this only fails on a hand-edited item.
+        decision: fields.decision.clone().and_then(Decision::from_json),
+        event: record.event.clone(),
+        event_timestamp: record.last_event_at.clone(),
+    })
 }
 
-impl<'a> OutcomeMessage<'a> {
-    /// The message for a stored session; `None` unless it is terminal.
-    pub fn from_record(record: &'a SessionRecord) -> Option<Self> {
-        let fields = &record.fields;
-        record.status.is_terminal().then(|| Self {
-            schema_version: SCHEMA_VERSION,
-            session_id: record.session_id.as_str(),
-            entity_id: fields.entity_id.as_deref(),
-            organization_id: fields.organization_id.as_deref(),
-            external_id: fields.external_id.as_deref(),
-            status: record.status,
-            rejection_code: fields.rejection_code.as_deref(),
-            rejection_message: fields.rejection_message.as_deref(),
-            completed_at: fields.completed_at.as_deref(),
-            // Stored from a parsed object, so this only fails on a hand-edited item.
-            decision: fields
-                .decision
-                .as_ref()
-                .and_then(|d| RawValue::from_string(d.clone()).ok()),
-            event: record.event.as_deref(),
-            event_timestamp: record.last_event_at.as_deref(),
-        })
-    }
-
-    /// FIFO message group: the entity, so that one person's outcomes stay in
-    /// order; the session where the entity id is unknown or unusable.
-    pub fn group_id(&self) -> &'a str {
-        self.entity_id
-            .filter(|id| is_safe_id(id))
-            .unwrap_or(self.session_id)
-    }
-
-    /// FIFO deduplication id: one outcome per session and status.
-    pub fn deduplication_id(&self) -> String {
-        format!("{}:{}", self.session_id, self.status)
+/// The message's status for a terminal session status.
+fn terminal(status: SessionStatus) -> Option<Status> {
+    match status {
+        SessionStatus::Pending | SessionStatus::InProgress => None,
+        SessionStatus::Approved => Some(Status::Approved),
+        SessionStatus::Rejected => Some(Status::Rejected),
+        SessionStatus::Abandoned => Some(Status::Abandoned),
+        SessionStatus::Cancelled => Some(Status::Cancelled),
+        SessionStatus::Expired => Some(Status::Expired),
     }
 }
 
@@ -109,7 +81,7 @@ impl OutcomeQueue {
     }
 
     /// Sends one message; returns its SQS message id.
-    pub async fn send(&self, message: &OutcomeMessage<'_>) -> Result<String, SendError> {
+    pub async fn send(&self, message: &Outcome) -> Result<String, SendError> {
         let body = serde_json::to_string(message).map_err(SendError::new)?;
         let attribute = |data_type: &str, value: String| {
             MessageAttributeValue::builder()
@@ -123,9 +95,12 @@ impl OutcomeQueue {
             .send_message()
             .queue_url(&self.url)
             .message_body(body)
-            .message_attributes("status", attribute("String", message.status.to_string())?)
             .message_attributes(
-                "schemaVersion",
+                attributes::STATUS,
+                attribute("String", message.status.to_string())?,
+            )
+            .message_attributes(
+                attributes::SCHEMA_VERSION,
                 attribute("Number", message.schema_version.to_string())?,
             );
         if self.is_fifo() {
@@ -153,7 +128,7 @@ mod tests {
     #[test]
     fn message_carries_the_schema_with_nulls_and_the_decision_as_an_object() {
         let record = approved();
-        let message = OutcomeMessage::from_record(&record).unwrap();
+        let message = outcome(&record).unwrap();
         let json: serde_json::Value =
             serde_json::from_str(&serde_json::to_string(&message).unwrap()).unwrap();
         assert_eq!(
@@ -173,57 +148,25 @@ mod tests {
                 "eventTimestamp": "2026-06-11T14:10:00Z"
             })
         );
+        // What a consumer parses is what was stored.
+        assert_eq!(gu1_outcome::parse(&json.to_string()), Ok(message));
     }
 
     #[test]
-    fn message_keys_are_exactly_the_published_schema() {
-        let schema: serde_json::Value =
-            serde_json::from_str(include_str!("../schema/outcome-message.v1.json")).unwrap();
-        let record = approved();
-        let message = serde_json::to_value(OutcomeMessage::from_record(&record).unwrap()).unwrap();
-        let mut keys: Vec<&str> = message
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        let mut required: Vec<&str> = schema["required"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k.as_str().unwrap())
-            .collect();
-        keys.sort();
-        required.sort();
-        assert_eq!(keys, required);
-        assert_eq!(
-            schema["properties"]["schemaVersion"]["const"],
-            SCHEMA_VERSION
-        );
-    }
-
-    #[test]
-    fn fifo_keys_follow_the_entity_and_the_outcome() {
-        let mut record = approved();
-        let message = OutcomeMessage::from_record(&record).unwrap();
-        assert_eq!(message.group_id(), "ent-1");
-        assert_eq!(message.deduplication_id(), "bio-1:approved");
-        record.fields.entity_id = Some("has spaces".into());
-        assert_eq!(
-            OutcomeMessage::from_record(&record).unwrap().group_id(),
-            "bio-1"
-        );
-        record.fields.entity_id = None;
-        assert_eq!(
-            OutcomeMessage::from_record(&record).unwrap().group_id(),
-            "bio-1"
-        );
+    fn every_terminal_status_has_its_message_status_and_no_other() {
+        for status in SessionStatus::ALL {
+            let message = terminal(status);
+            assert_eq!(message.is_some(), status.is_terminal(), "{status}");
+            if let Some(message) = message {
+                assert_eq!(message.as_str(), status.to_string());
+            }
+        }
     }
 
     #[test]
     fn only_terminal_sessions_have_a_message() {
         let mut record = approved();
         record.status = SessionStatus::InProgress;
-        assert!(OutcomeMessage::from_record(&record).is_none());
+        assert!(outcome(&record).is_none());
     }
 }

@@ -8,9 +8,11 @@
 
 use std::fmt;
 
-/// Longest session id we accept. Keeps `sessionId:status` inside SQS's
-/// 128-character limit for deduplication ids.
-const MAX_ID_LEN: usize = 100;
+/// True for 1 to 100 printable ASCII characters without spaces: the
+/// characters SQS allows in group and deduplication ids, and short enough
+/// to keep `sessionId:status` inside their 128. The message's crate owns the
+/// rule, since its FIFO ids follow it.
+pub use gu1_outcome::is_fifo_id as is_safe_id;
 
 /// The status of a Gu1 biometric session, as `payload.status` carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -121,11 +123,6 @@ impl fmt::Display for SessionId {
     }
 }
 
-/// True for 1 to 100 printable ASCII characters without spaces: the
-/// characters SQS allows in group and deduplication ids.
-pub fn is_safe_id(s: &str) -> bool {
-    (1..=MAX_ID_LEN).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
-}
 
 /// What Gu1 says about a session besides its id and status: carried by an
 /// event, kept on the item (a later event that lacks one never erases it),

@@ -13,7 +13,7 @@
 use gu1_webhook::decide::{Verdict, outcome_duty, verdict};
 use gu1_webhook::local::{record_after_apply, sign_hex};
 use gu1_webhook::parse::{Delivery, parse_delivery};
-use gu1_webhook::publish::OutcomeMessage;
+use gu1_webhook::publish;
 use gu1_webhook::session::{SessionEvent, SessionRecord, SessionStatus, WriteToken};
 use gu1_webhook::store::apply_update;
 use gu1_webhook::verify::Verifier;
@@ -80,7 +80,7 @@ fn decide_and_build(event: &SessionEvent) {
     }
 
     let record = record_after_apply(event, &writer, lease_until);
-    let message = OutcomeMessage::from_record(&record);
+    let message = publish::outcome(&record);
     assert_eq!(message.is_some(), event.status.is_terminal());
     if let Some(message) = message {
         assert!(message.deduplication_id().len() <= 128, "SQS limit");

@@ -284,18 +284,9 @@ impl Deployed {
 
 /// The emulator's account (`AWS_ENDPOINT_URL`, us-east-1, `test`), as the
 /// crate builds its configuration, with the patience of a test's own
-/// clients (see [`support::Stack::create`]).
+/// clients ([`support::patient`]).
 pub fn sdk() -> aws_types::SdkConfig {
-    support::sdk(&required("AWS_ENDPOINT_URL"))
-        .to_builder()
-        .timeout_config(
-            aws_smithy_types::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .operation_attempt_timeout(Duration::from_secs(30))
-                .operation_timeout(Duration::from_secs(90))
-                .build(),
-        )
-        .build()
+    support::patient(&support::sdk(&required("AWS_ENDPOINT_URL")))
 }
 
 /// What an invocation returned.

@@ -31,7 +31,7 @@ pub use client::{Answer, WebhookClient};
 pub use endpoints::{closed, free_port, hang};
 pub use moto::{Moto, moto, sdk};
 pub use serde_json::{Value, json};
-pub use stack::{Item, Stack, number, text};
+pub use stack::{Item, Stack, number, patient, text};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
