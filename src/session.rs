@@ -123,7 +123,6 @@ impl fmt::Display for SessionId {
     }
 }
 
-
 /// What Gu1 says about a session besides its id and status: carried by an
 /// event, kept on the item (a later event that lacks one never erases it),
 /// and sent in the outcome message.

@@ -76,7 +76,9 @@ where
     }
     let mut response = SqsBatchResponse::default();
     for id in failed {
-        let id = id.filter(|id| !id.is_empty()).ok_or(BatchError::FailureWithoutId)?;
+        let id = id
+            .filter(|id| !id.is_empty())
+            .ok_or(BatchError::FailureWithoutId)?;
         let mut failure = BatchItemFailure::default();
         failure.item_identifier = id;
         response.batch_item_failures.push(failure);

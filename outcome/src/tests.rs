@@ -2,7 +2,10 @@ use super::*;
 use serde_json::{Value, json};
 
 fn schema() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/outcome-message.v1.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schema/outcome-message.v1.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).expect("the schema file")).expect("JSON")
 }
 
@@ -90,7 +93,10 @@ fn what_a_version_1_consumer_must_not_take_is_refused() {
     }
     assert!(matches!(parse("not json"), Err(ParseError::Json { .. })));
     assert!(matches!(parse("[1]"), Err(ParseError::Json { .. })));
-    assert!(matches!(parse(r#"{"schemaVersion":1"#), Err(ParseError::Json { .. })));
+    assert!(matches!(
+        parse(r#"{"schemaVersion":1"#),
+        Err(ParseError::Json { .. })
+    ));
 }
 
 /// A worker logs the error: it says where the body went wrong, never what
@@ -102,7 +108,10 @@ fn a_parse_error_never_repeats_the_body() {
     message["externalId"] = json!(["customer-123"]);
     let error = parse(&message.to_string()).unwrap_err().to_string();
     assert!(error.starts_with("not an outcome message"), "{error}");
-    assert!(!error.contains("Jane") && !error.contains("customer-123"), "{error}");
+    assert!(
+        !error.contains("Jane") && !error.contains("customer-123"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -90,12 +90,18 @@ async fn a_poisoned_fifo_group_stops_while_the_others_go_on() {
         .unwrap();
     assert_eq!(failed_ids(&response), ["m3", "m4"]);
     let seen = worker.seen();
-    assert!(!seen.contains(&"s4".to_owned()), "s4 comes after the poison in ana's group");
+    assert!(
+        !seen.contains(&"s4".to_owned()),
+        "s4 comes after the poison in ana's group"
+    );
     for session in ["s1", "s2", "s5", "s6"] {
         assert!(seen.contains(&session.to_owned()), "{session}");
     }
     // ben's outcomes in the group's order, whatever the other groups did.
-    let ben: Vec<&String> = seen.iter().filter(|s| ["s2", "s5"].contains(&s.as_str())).collect();
+    let ben: Vec<&String> = seen
+        .iter()
+        .filter(|s| ["s2", "s5"].contains(&s.as_str()))
+        .collect();
     assert_eq!(ben, ["s2", "s5"]);
 }
 
@@ -189,19 +195,27 @@ async fn a_group_is_handled_in_the_batch_order() {
 #[tokio::test]
 async fn the_whole_batch_fails_only_when_nothing_could_be_processed() {
     let worker = Worker::default();
-    let all_poison = vec![record("m1", "x".into(), true, "g"), record("m2", "y".into(), true, "h")];
+    let all_poison = vec![
+        record("m1", "x".into(), true, "g"),
+        record("m2", "y".into(), true, "h"),
+    ];
     assert!(matches!(
         process_batch(batch(all_poison), |o| worker.handle(o)).await,
         Err(BatchError::NothingProcessed(2))
     ));
     let mut nameless = record("", "poison".into(), false, "");
     nameless.message_id = None;
-    let records = vec![nameless, message("m2", &outcome("s2", "ana", Status::Approved), false)];
+    let records = vec![
+        nameless,
+        message("m2", &outcome("s2", "ana", Status::Approved), false),
+    ];
     assert!(matches!(
         process_batch(batch(records), |o| worker.handle(o)).await,
         Err(BatchError::FailureWithoutId)
     ));
-    let empty = process_batch(batch(vec![]), |o| worker.handle(o)).await.unwrap();
+    let empty = process_batch(batch(vec![]), |o| worker.handle(o))
+        .await
+        .unwrap();
     assert!(empty.batch_item_failures.is_empty());
 }
 
