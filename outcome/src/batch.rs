@@ -20,7 +20,9 @@
 //! the outcome's `session_id` (a conditional write keyed by it, say).
 
 use crate::{Outcome, ParseError, parse};
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+/// The Lambda event types the kit takes and returns, so that a worker needs
+/// no `aws_lambda_events` of its own (and no version to keep in step).
+pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures_util::stream::{self, StreamExt};
 use std::fmt::Display;
 use std::future::Future;

@@ -12,7 +12,8 @@
 //! | `outages` | the real binary behind a proxy that fails one AWS service at a time |
 //! | `own_write` | a write whose answer is lost or late still publishes, once |
 //! | `serve` | what a socket can do to `serve` |
-//! | `binary` | the real binary: logs, TLS to AWS, fail-closed start |
+//! | `binary` | the real binary: logs, TLS to AWS, fail-closed start, `--version` |
+//! | `consumer` | a worker on the consumer kit (`gu1_outcome::batch`) over a poisoned FIFO batch of real messages |
 //! | `reconcile` | `reconcile` against a fake Gu1 API: what is read, written, published once, printed; refusals, busy, down, slow |
 //! | `secrets` | rotation against Secrets Manager, under forged traffic |
 //! | `trust` | identity write-once, a foreign organization, dot-only ids, a lease given back: from the outside, and a property over shuffled sequences |
@@ -23,6 +24,7 @@
 mod support;
 
 mod binary;
+mod consumer;
 mod crowd;
 mod deployed;
 mod faults;
