@@ -6,7 +6,7 @@
 
 use super::{Deployed, deployed, item, scheduled_event, sessions_and_statuses};
 use crate::support::gu1::{Behaviour, FakeGu1, api};
-use crate::support::{Value, json, number, seed, text, unique};
+use crate::support::{Item, Stack, Value, json, number, seed, text, unique};
 use std::time::Duration;
 
 /// The fake Gu1 API where the deployed function looks for it.
@@ -36,6 +36,46 @@ async fn reconcile(deployed: &Deployed, what: &str, payload: &Value, want: Value
     invocation.output
 }
 
+/// Gu1's API says `session` is approved; a one-off run for it applies that
+/// (`checked 1, applied 1`): the item is approved by `reconcile`, published
+/// once and pending nothing, and the outcome is on the queue. Returns the
+/// run's payload, its report and the item.
+async fn approved_by_a_one_off_run(
+    deployed: &Deployed,
+    aws: &Stack,
+    gu1: &FakeGu1,
+    session: &str,
+    what: &str,
+) -> (Value, Value, Item) {
+    gu1.put(api::approved(session));
+    let payload = json!({"sessions": [session]});
+    let report = reconcile(
+        deployed,
+        what,
+        &payload,
+        json!({"checked": 1, "applied": 1}),
+    )
+    .await;
+    let stored = item(aws, session).await;
+    assert_eq!(
+        (text(&stored, "status"), text(&stored, "event")),
+        (Some("approved"), Some("reconcile"))
+    );
+    assert!(
+        stored.contains_key("outcomePublishedAt")
+            && !stored.contains_key("pendingOutcome")
+            && !stored.contains_key("activeSession"),
+        "{session}: approved by reconciliation but not published, or still active: {:?}",
+        stored.keys().collect::<Vec<_>>()
+    );
+    let outcomes = deployed.outcomes(aws, 1, Duration::from_secs(15)).await;
+    assert_eq!(
+        sessions_and_statuses(&outcomes),
+        [(session.to_owned(), "approved".to_owned())]
+    );
+    (payload, report, stored)
+}
+
 #[tokio::test]
 async fn a_one_off_run_applies_what_gu1_says_once() {
     let Some(deployed) = deployed() else { return };
@@ -49,32 +89,8 @@ async fn a_one_off_run_applies_what_gu1_says_once() {
         Some("ACTIVE"),
         "{session}: in the StaleSessions index"
     );
-    gu1.put(api::approved(&session));
-    let payload = json!({"sessions": [session]});
-    let report = reconcile(
-        deployed,
-        "a one-off run",
-        &payload,
-        json!({"checked": 1, "applied": 1}),
-    )
-    .await;
-    let stored = item(&aws, &session).await;
-    assert_eq!(
-        (text(&stored, "status"), text(&stored, "event")),
-        (Some("approved"), Some("reconcile"))
-    );
-    assert!(
-        stored.contains_key("outcomePublishedAt")
-            && !stored.contains_key("pendingOutcome")
-            && !stored.contains_key("activeSession"),
-        "{session}: approved by reconciliation but not published, or still active: {:?}",
-        stored.keys().collect::<Vec<_>>()
-    );
-    let outcomes = deployed.outcomes(&aws, 1, Duration::from_secs(15)).await;
-    assert_eq!(
-        sessions_and_statuses(&outcomes),
-        [(session.clone(), "approved".to_owned())]
-    );
+    let (payload, report, stored) =
+        approved_by_a_one_off_run(deployed, &aws, &gu1, &session, "a one-off run").await;
     // Gu1's API was asked once, with the key from the secret and the organization.
     let key = deployed
         .secrets()
@@ -143,29 +159,8 @@ async fn a_one_off_run_creates_a_session_never_delivered() {
     let Some(deployed) = deployed() else { return };
     let (aws, gu1) = (deployed.clients(), fake_gu1(deployed).await);
     let session = unique("deploy-test-never-delivered");
-    gu1.put(api::approved(&session));
-    let payload = json!({"sessions": [session]});
-    let report = reconcile(
-        deployed,
-        "never delivered",
-        &payload,
-        json!({"checked": 1, "applied": 1}),
-    )
-    .await;
-    let stored = item(&aws, &session).await;
-    assert_eq!(
-        (text(&stored, "status"), text(&stored, "event")),
-        (Some("approved"), Some("reconcile"))
-    );
-    assert!(
-        stored.contains_key("outcomePublishedAt"),
-        "{session}: not published"
-    );
-    let outcomes = deployed.outcomes(&aws, 1, Duration::from_secs(15)).await;
-    assert_eq!(
-        sessions_and_statuses(&outcomes),
-        [(session.clone(), "approved".to_owned())]
-    );
+    let (_, report, _) =
+        approved_by_a_one_off_run(deployed, &aws, &gu1, &session, "never delivered").await;
     assert_eq!(
         gu1.fetched(),
         std::slice::from_ref(&session),
