@@ -25,6 +25,7 @@ mod support;
 
 mod binary;
 mod consumer;
+mod consumer_python;
 mod crowd;
 mod deployed;
 mod faults;
