@@ -22,10 +22,12 @@
 //! | `api` | `events/` through the deployed API: answers, items, messages; API Gateway's 404; the function's own 405/404 invoked directly |
 //! | `sweeper` | an outcome left pending is published by the sweeper |
 //! | `reconcile` | the reconcile function against the fake Gu1 API: one-off, never delivered, scheduled, a refused key |
+//! | `queue` | the queues' policies: a role outside the stack cannot send (a real call under an assumed role), the workers' role in `ConsumerPrincipalArns` receives |
 //! | `roles` | what IAM lets each function's role do |
 //! | `remains` | after `sam delete`: the table and the secrets stay, the rest goes |
 
 mod api;
+mod queue;
 mod reconcile;
 mod remains;
 mod roles;

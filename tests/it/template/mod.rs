@@ -10,10 +10,12 @@
 //! | `storage` | the table, its index, the FIFO queue: tests |
 //! | `iam` | every grant named and called by the code: helpers and test |
 //! | `alarms` | every metric alarm on what the code emits: helpers and test |
+//! | `queue_policy` | the queues' policies (who may send, who may receive), the visibility timeout, the DLQ's ARN: tests |
 
 mod alarms;
 mod functions;
 mod iam;
+mod queue_policy;
 mod resources;
 mod storage;
 mod yaml;

@@ -87,8 +87,19 @@ pub(super) fn evaluate(t: &Value, condition: &Value) -> bool {
     }
 }
 
-/// A literal, or a parameter's default.
+/// A literal, a parameter's default, or a `!Join` of them (a
+/// `CommaDelimitedList` parameter's default joins as its text).
 pub(super) fn resolve_scalar(t: &Value, value: &Value) -> String {
+    if let Some((name, args)) = intrinsic(value)
+        && name == "Join"
+    {
+        let args = list(args);
+        let parts = match list(&args[1]) {
+            [] => vec![resolve_scalar(t, &args[1])],
+            parts => parts.iter().map(|p| resolve_scalar(t, p)).collect(),
+        };
+        return parts.join(&text(&args[0]));
+    }
     match ref_target(value) {
         Some(parameter) => text(at(t, &["Parameters", &parameter, "Default"])),
         None => text(value),
