@@ -21,7 +21,11 @@ use hmac::{Hmac, KeyInit, Mac};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Creates the sessions table: key `sessionId`, the two sparse indexes.
+/// Creates the sessions table: key `sessionId`, the two sparse indexes. A
+/// table of that name that already exists is taken as made: moto loads its
+/// DynamoDB backend on the first call, which on a busy machine can outlast
+/// an attempt, and the SDK's retry then finds the table the first attempt
+/// made.
 pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Result<(), BoxError> {
     let attribute = |name: &str, kind| {
         AttributeDefinition::builder()
@@ -47,7 +51,7 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
             )
             .build()
     };
-    client
+    let created = client
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
@@ -60,8 +64,17 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
         .global_secondary_indexes(index(UNPUBLISHED_INDEX, PENDING_ATTR, TERMINAL_AT_ATTR)?)
         .global_secondary_indexes(index(STALE_INDEX, ACTIVE_ATTR, CHECKED_AT_ATTR)?)
         .send()
-        .await?;
-    Ok(())
+        .await;
+    match created {
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            Ok(())
+        }
+        other => other.map(drop).map_err(Into::into),
+    }
 }
 
 /// Creates the outcomes queue (FIFO when `name` ends in `.fifo`, with
