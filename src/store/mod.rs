@@ -25,11 +25,13 @@
 mod attrs;
 mod index;
 mod item;
+mod size;
 mod update;
 
 pub use attrs::*;
 pub use index::Page;
 pub use item::{ItemError, apply_update, record_from_item};
+pub use size::{WRITE_UNIT_BYTES, item_size, write_units};
 pub use update::Update;
 
 use crate::clock::rfc3339;

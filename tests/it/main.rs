@@ -14,6 +14,7 @@
 //! | `serve` | what a socket can do to `serve` |
 //! | `binary` | the real binary: logs, TLS to AWS, fail-closed start, `--version` |
 //! | `consumer` | a worker on the consumer kit (`gu1_outcome::batch`) over a poisoned FIFO batch of real messages |
+//! | `cost` | what each `events/` item costs in DynamoDB: under one write unit |
 //! | `consumer_python` | the Python consumer of `docs/consumers.md` (Powertools) over the same, FIFO and standard |
 //! | `reconcile` | `reconcile` against a fake Gu1 API: what is read, written, published once, printed; refusals, busy, down, slow |
 //! | `secrets` | rotation against Secrets Manager, under forged traffic |
@@ -27,6 +28,7 @@ mod support;
 mod binary;
 mod consumer;
 mod consumer_python;
+mod cost;
 mod crowd;
 mod deployed;
 mod faults;
