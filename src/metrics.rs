@@ -23,6 +23,17 @@ pub const RECONCILED: &str = "Reconciled";
 /// Events (delivered or read from Gu1's API) that named another identity
 /// than their session's: refused, and worth a page.
 pub const IDENTITY_CONFLICTS: &str = "IdentityConflicts";
+/// Milliseconds from Gu1's event (its envelope `timestamp`, or the
+/// session's `updatedAt` for reconciliation) to the outcome on the queue,
+/// by `Status`: the latency onboarding feels.
+pub const OUTCOME_LATENCY: &str = "OutcomeLatency";
+
+/// What a metric line carries: a count, or a duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    Count(u64),
+    Milliseconds(u64),
+}
 
 /// Deliveries by `Result` (`applied`, `duplicate`, `stale`, `conflict`,
 /// `identity_conflict`, `ignored`, `rejected_signature`, `bad_request`, `failed`, ...).
@@ -56,13 +67,26 @@ pub fn identity_conflict() {
     emit_count(IDENTITY_CONFLICTS, None, 1);
 }
 
+/// An outcome of `status` reached the queue `ms` after Gu1's event.
+pub fn outcome_latency(status: &str, ms: u64) {
+    emit_value(
+        OUTCOME_LATENCY,
+        Some(("Status", status)),
+        Value::Milliseconds(ms),
+    );
+}
+
 fn emit(metric: &str, dimension: &str, value: &str) {
     emit_count(metric, Some((dimension, value)), 1);
 }
 
 fn emit_count(metric: &str, dimension: Option<(&str, &str)>, count: u64) {
+    emit_value(metric, dimension, Value::Count(count));
+}
+
+fn emit_value(metric: &str, dimension: Option<(&str, &str)>, value: Value) {
     if let Some(function) = function_name() {
-        println!("{}", emf_line(function, metric, dimension, count, now_ms()));
+        println!("{}", emf_line(function, metric, dimension, value, now_ms()));
     }
 }
 
@@ -72,20 +96,24 @@ fn function_name() -> Option<&'static str> {
         .as_deref()
 }
 
-/// One EMF document: `count` of `metric` for `function`. With a second
+/// One EMF document: `value` of `metric` for `function`. With a second
 /// dimension the metric is also declared per function alone, so that an
 /// alarm can watch its total (e.g. publish failures of any status).
 pub fn emf_line(
     function: &str,
     metric: &str,
     dimension: Option<(&str, &str)>,
-    count: u64,
+    value: Value,
     timestamp_ms: u64,
 ) -> String {
+    let (number, unit) = match value {
+        Value::Count(n) => (n, "Count"),
+        Value::Milliseconds(ms) => (ms, "Milliseconds"),
+    };
     let mut dimension_sets = vec![vec!["FunctionName"]];
     let mut doc = serde_json::json!({
         "FunctionName": function,
-        metric: count,
+        metric: number,
     });
     if let Some((name, value)) = dimension {
         dimension_sets.insert(0, vec!["FunctionName", name]);
@@ -96,7 +124,7 @@ pub fn emf_line(
         "CloudWatchMetrics": [{
             "Namespace": NAMESPACE,
             "Dimensions": dimension_sets,
-            "Metrics": [{"Name": metric, "Unit": "Count"}],
+            "Metrics": [{"Name": metric, "Unit": unit}],
         }],
     });
     doc.to_string()
@@ -108,7 +136,13 @@ mod tests {
 
     #[test]
     fn emf_line_declares_its_metric_and_dimensions() {
-        let line = emf_line("fn", DELIVERIES, Some(("Result", "applied")), 1, 42);
+        let line = emf_line(
+            "fn",
+            DELIVERIES,
+            Some(("Result", "applied")),
+            Value::Count(1),
+            42,
+        );
         let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(doc["Deliveries"], 1);
         assert_eq!(doc["Result"], "applied");
@@ -121,5 +155,21 @@ mod tests {
             serde_json::json!([["FunctionName", "Result"], ["FunctionName"]])
         );
         assert_eq!(spec["Metrics"][0]["Name"], "Deliveries");
+        assert_eq!(spec["Metrics"][0]["Unit"], "Count");
+    }
+
+    #[test]
+    fn a_duration_is_declared_in_milliseconds() {
+        let line = emf_line(
+            "fn",
+            OUTCOME_LATENCY,
+            Some(("Status", "approved")),
+            Value::Milliseconds(1500),
+            42,
+        );
+        let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(doc["OutcomeLatency"], 1500);
+        let spec = &doc["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(spec["Metrics"][0]["Unit"], "Milliseconds");
     }
 }

@@ -139,6 +139,9 @@ impl Outbox {
         let message_id = match self.queue.send(&message).await {
             Ok(id) => {
                 crate::metrics::outcome_published(status);
+                if let Some(ms) = since_event(record, now_ms()) {
+                    crate::metrics::outcome_latency(status, ms);
+                }
                 id
             }
             Err(err) => {
@@ -198,6 +201,17 @@ impl Outbox {
     }
 }
 
+/// Milliseconds from the event that set the session's status (Gu1's
+/// envelope `timestamp`, or the session's `updatedAt` that reconciliation
+/// read) to `now_ms`; `None` without a readable time. A clock ahead of ours
+/// counts as 0.
+fn since_event(record: &SessionRecord, now_ms: u64) -> Option<u64> {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let at = DateTime::from_str(record.last_event_at.as_deref()?, Format::DateTime).ok()?;
+    let at_ms = u64::try_from(at.to_millis().ok()?).unwrap_or(0);
+    Some(now_ms.saturating_sub(at_ms))
+}
+
 /// A short, stable fingerprint of a value for a log line: the first 12 hex
 /// digits of its SHA-256, enough to tell two values apart and to find them
 /// in the table, without writing the value itself.
@@ -210,6 +224,23 @@ fn fingerprint(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_time_since_the_event_is_read_from_its_timestamp() {
+        let mut record = SessionRecord::from(&crate::parse::session(
+            r#"{"event":"biometric.session_approved","timestamp":"2026-06-11T14:10:00Z",
+                "payload":{"id":"bio-1","status":"approved"}}"#,
+        ));
+        let at = 1_781_187_000_000; // 2026-06-11T14:10:00Z
+        assert_eq!(since_event(&record, at + 1_500), Some(1_500));
+        assert_eq!(since_event(&record, at - 1), Some(0));
+        record.last_event_at = Some("2026-06-11T14:10:00.250Z".into());
+        assert_eq!(since_event(&record, at + 1_500), Some(1_250));
+        record.last_event_at = Some("yesterday".into());
+        assert_eq!(since_event(&record, at), None);
+        record.last_event_at = None;
+        assert_eq!(since_event(&record, at), None);
+    }
 
     #[test]
     fn fingerprints_tell_values_apart_without_showing_them() {

@@ -11,6 +11,7 @@
 //! | `faults` | a death between the write and the send (its lease left on the item); dependencies down or hanging |
 //! | `outages` | the real binary behind a proxy that fails one AWS service at a time |
 //! | `own_write` | a write whose answer is lost or late still publishes, once |
+//! | `metrics` | the EMF metrics of the real binary in Lambda's environment: the time from Gu1 to the queue |
 //! | `serve` | what a socket can do to `serve` |
 //! | `binary` | the real binary: logs, TLS to AWS, fail-closed start, `--version` |
 //! | `consumer` | a worker on the consumer kit (`gu1_outcome::batch`) over a poisoned FIFO batch of real messages |
@@ -33,6 +34,7 @@ mod crowd;
 mod deployed;
 mod faults;
 mod hostile;
+mod metrics;
 mod outages;
 mod own_write;
 mod properties;
