@@ -10,6 +10,7 @@
 //! | `storage` | the table, its index, the FIFO queue: tests |
 //! | `iam` | every grant named and called by the code: helpers and test |
 //! | `alarms` | every metric alarm on what the code emits: helpers and test |
+//! | `runbook` | every alarm has an entry in docs/operations.md, every entry an alarm: test |
 //! | `queue_policy` | the queues' policies (who may send, who may receive), the visibility timeout, the DLQ's ARN: tests |
 
 mod alarms;
@@ -17,5 +18,6 @@ mod functions;
 mod iam;
 mod queue_policy;
 mod resources;
+mod runbook;
 mod storage;
 mod yaml;
