@@ -12,6 +12,7 @@
 //! | `alarms` | every metric alarm on what the code emits: helpers and test |
 //! | `runbook` | every alarm has an entry in docs/operations.md, every entry an alarm: test |
 //! | `queue_policy` | the queues' policies (who may send, who may receive), the visibility timeout, the DLQ's ARN: tests |
+//! | `security` | the optional baseline: the table's customer key and its grants, the roles' permissions boundary, the API key's KMS key, the rule on reconciliation's parameters: tests |
 
 mod alarms;
 mod functions;
@@ -19,5 +20,6 @@ mod iam;
 mod queue_policy;
 mod resources;
 mod runbook;
+mod security;
 mod storage;
 mod yaml;
