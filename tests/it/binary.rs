@@ -31,12 +31,7 @@ fn events_dir() -> std::path::PathBuf {
 
 /// The committed events, in file-name order.
 fn events() -> Vec<ApiEvent> {
-    let mut files: Vec<_> = std::fs::read_dir(events_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    files
+    event_files()
         .iter()
         .map(|path| ApiEvent::read(path).unwrap())
         .collect()

@@ -8,13 +8,6 @@ use gu1_outcome::Outcome;
 use gu1_outcome::batch::{SqsBatchResponse, SqsEvent, SqsMessage, process_batch};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// `event` as Gu1 would send it about another person.
-fn about(mut event: Value, entity: &str) -> Value {
-    event["payload"]["entityId"] = entity.into();
-    event["payload"]["entity"]["id"] = entity.into();
-    event
-}
-
 /// A Lambda SQS record for a message received from the queue.
 fn record(message: &aws_sdk_sqs::types::Message) -> SqsMessage {
     let mut record = SqsMessage::default();
@@ -112,7 +105,7 @@ async fn a_worker_on_the_kit_takes_a_poisoned_fifo_batch_group_by_group() {
     for (entity, name, status) in deliveries {
         let session = unique(name);
         let answer = app
-            .deliver(&about(seed::terminal(&session, status), entity))
+            .deliver(&seed::about(seed::terminal(&session, status), entity))
             .await;
         assert_eq!((answer.status, answer.result()), (200, "applied"));
         sessions.push((entity, session));

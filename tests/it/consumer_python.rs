@@ -87,13 +87,6 @@ async fn run_consumer(event: Value) -> Run {
     .expect("the consumer's thread")
 }
 
-/// `event` as Gu1 would send it about another person.
-fn about(mut event: Value, entity: &str) -> Value {
-    event["payload"]["entityId"] = entity.into();
-    event["payload"]["entity"]["id"] = entity.into();
-    event
-}
-
 /// Delivers one terminal outcome per `(entity, name, status)` through the
 /// receiver; returns each session id.
 async fn deliver_all(app: &TestApp, deliveries: &[(&str, &str, &str)]) -> Vec<String> {
@@ -101,7 +94,7 @@ async fn deliver_all(app: &TestApp, deliveries: &[(&str, &str, &str)]) -> Vec<St
     for (entity, name, status) in deliveries {
         let session = unique(name);
         let answer = app
-            .deliver(&about(seed::terminal(&session, status), entity))
+            .deliver(&seed::about(seed::terminal(&session, status), entity))
             .await;
         assert_eq!((answer.status, answer.result()), (200, "applied"));
         sessions.push(session);

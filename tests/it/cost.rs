@@ -11,13 +11,7 @@ use gu1_webhook::store::{WRITE_UNIT_BYTES, item_size, write_units};
 async fn every_events_item_stays_within_one_write_unit() {
     let app = TestApp::spawn().await;
     let receiver = app.receiver_accepting("gu1-local-demo-secret").await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = event_files();
     println!("| event | status | item bytes | of which names | decision | write units |");
     println!("|---|---|---|---|---|---|");
     let mut sized = 0;

@@ -3,7 +3,7 @@
 //! and invoked directly.
 
 use super::{TERMINAL, deployed, item, scan, sessions_and_statuses, signed, string};
-use crate::support::{Value, json, seed, text, unique};
+use crate::support::{Value, event_files, json, seed, text, unique};
 use gu1_webhook::local::ApiEvent;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,17 +12,6 @@ use std::time::Duration;
 /// The events/ file whose signature matches no secret; every other one is
 /// authentic and, sent once in order to a fresh table, applied.
 const BAD_SIGNATURE: &str = "08-bad-signature";
-
-fn events() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("events/")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
-}
 
 fn event_file(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("events/{name}.json"))
@@ -54,7 +43,7 @@ async fn events_through_the_deployed_api_are_stored_and_published_once() {
     let Some(deployed) = deployed() else { return };
     let aws = deployed.clients();
     let mut sessions = BTreeMap::new();
-    for path in events() {
+    for path in event_files() {
         let name = path
             .file_stem()
             .expect("a name")

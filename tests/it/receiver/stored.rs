@@ -229,13 +229,7 @@ async fn the_events_folder_plays_through_the_lambda_transport() {
     let app = TestApp::spawn().await;
     // The events are signed with the documented local secret.
     let receiver = app.receiver_accepting("gu1-local-demo-secret").await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = event_files();
     let mut answers = Vec::new();
     for file in &files {
         let event = std::fs::read_to_string(file).unwrap();

@@ -49,6 +49,18 @@ pub fn shuffle<T>(items: &mut [T], mut seed: u64) {
     }
 }
 
+/// The committed `events/` files (API Gateway events), in file-name order.
+pub fn event_files() -> Vec<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("events/")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// A unique name per call, so tests sharing a moto server never collide.
 pub fn unique(prefix: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);

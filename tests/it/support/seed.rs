@@ -2,6 +2,13 @@
 
 use super::{Value, json};
 
+/// `event` as Gu1 would send it about another person (entity).
+pub fn about(mut event: Value, entity: &str) -> Value {
+    event["payload"]["entityId"] = entity.into();
+    event["payload"]["entity"]["id"] = entity.into();
+    event
+}
+
 pub fn created(session: &str) -> Value {
     json!({
         "event": "biometric.session_created",
