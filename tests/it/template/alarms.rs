@@ -12,13 +12,19 @@ fn alarm_with_metric<'a>(t: &'a Value, metric: &str) -> &'a Value {
     resources_of_type(t, "AWS::CloudWatch::Alarm")
         .into_iter()
         .map(|(_, a)| a)
-        .find(|a| text(at(a, &["Properties", "MetricName"])) == metric)
+        // Metric-math alarms have no MetricName of their own.
+        .find(|a| a["Properties"].get("MetricName").map(text).as_deref() == Some(metric))
         .unwrap_or_else(|| panic!("no alarm on {metric}"))
 }
 
 /// An alarm's dimensions as (name, literal value or `Ref:` target).
 fn dimensions(alarm: &Value) -> BTreeSet<(String, String)> {
-    list(at(alarm, &["Properties", "Dimensions"]))
+    dimension_set(at(alarm, &["Properties", "Dimensions"]))
+}
+
+/// A `Dimensions` list as (name, literal value or `Ref:` target).
+fn dimension_set(dimensions: &Value) -> BTreeSet<(String, String)> {
+    list(dimensions)
         .iter()
         .map(|d| {
             let value = at(d, &["Value"]);
@@ -40,13 +46,26 @@ fn our_dimensions(alarm: &Value) -> BTreeSet<(String, String)> {
 #[test]
 fn metric_alarms_watch_what_the_code_emits() {
     let t = template();
-    let conflicts = our_dimensions(alarm_with_metric(&t, metrics::DELIVERIES));
     let receiver = format!("Ref:{}", resource_name(&t, receiver(&t)));
+    // Deliveries: the receiver's conflicts, and its two refusals (401 and
+    // 400), which nothing else would page for.
+    let deliveries: BTreeSet<BTreeSet<(String, String)>> =
+        resources_of_type(&t, "AWS::CloudWatch::Alarm")
+            .into_iter()
+            .map(|(_, a)| a)
+            .filter(|a| {
+                a["Properties"].get("MetricName").map(text).as_deref() == Some(metrics::DELIVERIES)
+            })
+            .map(our_dimensions)
+            .collect();
+    let on_receiver =
+        |result: &str| BTreeSet::from([pair("FunctionName", &receiver), pair("Result", result)]);
     assert_eq!(
-        conflicts,
+        deliveries,
         BTreeSet::from([
-            pair("FunctionName", &receiver),
-            pair("Result", Verdict::Conflict.as_str())
+            on_receiver(Verdict::Conflict.as_str()),
+            on_receiver("rejected_signature"),
+            on_receiver("bad_request"),
         ])
     );
 
@@ -66,7 +85,10 @@ fn metric_alarms_watch_what_the_code_emits() {
     let watched: BTreeSet<_> = resources_of_type(&t, "AWS::CloudWatch::Alarm")
         .into_iter()
         .map(|(_, a)| a)
-        .filter(|a| text(at(a, &["Properties", "MetricName"])) == metrics::IDENTITY_CONFLICTS)
+        .filter(|a| {
+            a["Properties"].get("MetricName").map(text).as_deref()
+                == Some(metrics::IDENTITY_CONFLICTS)
+        })
         .flat_map(our_dimensions)
         .collect();
     assert_eq!(
