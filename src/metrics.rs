@@ -30,7 +30,7 @@ pub const OUTCOME_LATENCY: &str = "OutcomeLatency";
 
 /// What a metric line carries: a count, or a duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Value {
+pub enum Measure {
     Count(u64),
     Milliseconds(u64),
 }
@@ -72,7 +72,7 @@ pub fn outcome_latency(status: &str, ms: u64) {
     emit_value(
         OUTCOME_LATENCY,
         Some(("Status", status)),
-        Value::Milliseconds(ms),
+        Measure::Milliseconds(ms),
     );
 }
 
@@ -81,10 +81,10 @@ fn emit(metric: &str, dimension: &str, value: &str) {
 }
 
 fn emit_count(metric: &str, dimension: Option<(&str, &str)>, count: u64) {
-    emit_value(metric, dimension, Value::Count(count));
+    emit_value(metric, dimension, Measure::Count(count));
 }
 
-fn emit_value(metric: &str, dimension: Option<(&str, &str)>, value: Value) {
+fn emit_value(metric: &str, dimension: Option<(&str, &str)>, value: Measure) {
     if let Some(function) = function_name() {
         println!("{}", emf_line(function, metric, dimension, value, now_ms()));
     }
@@ -103,12 +103,12 @@ pub fn emf_line(
     function: &str,
     metric: &str,
     dimension: Option<(&str, &str)>,
-    value: Value,
+    value: Measure,
     timestamp_ms: u64,
 ) -> String {
     let (number, unit) = match value {
-        Value::Count(n) => (n, "Count"),
-        Value::Milliseconds(ms) => (ms, "Milliseconds"),
+        Measure::Count(n) => (n, "Count"),
+        Measure::Milliseconds(ms) => (ms, "Milliseconds"),
     };
     let mut dimension_sets = vec![vec!["FunctionName"]];
     let mut doc = serde_json::json!({
@@ -140,7 +140,7 @@ mod tests {
             "fn",
             DELIVERIES,
             Some(("Result", "applied")),
-            Value::Count(1),
+            Measure::Count(1),
             42,
         );
         let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -164,7 +164,7 @@ mod tests {
             "fn",
             OUTCOME_LATENCY,
             Some(("Status", "approved")),
-            Value::Milliseconds(1500),
+            Measure::Milliseconds(1500),
             42,
         );
         let doc: serde_json::Value = serde_json::from_str(&line).unwrap();

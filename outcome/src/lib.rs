@@ -87,7 +87,7 @@ impl Decision {
     /// A decision from JSON text; `None` unless it is a JSON object.
     pub fn from_json(text: String) -> Option<Self> {
         let raw = RawValue::from_string(text).ok()?;
-        raw.get().starts_with('{').then_some(Self(raw))
+        raw.get().trim_start().starts_with('{').then_some(Self(raw))
     }
 
     /// The JSON text, byte for byte.

@@ -139,6 +139,7 @@ fn the_decision_travels_byte_for_byte() {
     assert_eq!(back.decision.as_ref().unwrap().json(), text);
     let value: Value = back.decision.unwrap().read().unwrap();
     assert_eq!(value["a"]["score"], 98.5);
+    assert!(Decision::from_json(" {\"a\": 1}".into()).is_some());
     assert!(Decision::from_json("[1]".into()).is_none());
     assert!(Decision::from_json("not json".into()).is_none());
 }

@@ -101,15 +101,11 @@ async fn a_worker_on_the_kit_takes_a_poisoned_fifo_batch_group_by_group() {
         ("cid", "s-cid-1", "approved"),
         ("ana", "s-ana-3", "cancelled"),
     ];
-    let mut sessions = Vec::new();
-    for (entity, name, status) in deliveries {
-        let session = unique(name);
-        let answer = app
-            .deliver(&seed::about(seed::terminal(&session, status), entity))
-            .await;
-        assert_eq!((answer.status, answer.result()), (200, "applied"));
-        sessions.push((entity, session));
-    }
+    let sessions: Vec<(&str, String)> = deliveries
+        .iter()
+        .map(|(entity, _, _)| *entity)
+        .zip(app.deliver_outcomes(&deliveries).await)
+        .collect();
     let messages = app.messages().await;
     assert_eq!(messages.len(), 5, "one message per outcome");
     let mut records: Vec<SqsMessage> = messages.iter().map(record).collect();

@@ -87,21 +87,6 @@ async fn run_consumer(event: Value) -> Run {
     .expect("the consumer's thread")
 }
 
-/// Delivers one terminal outcome per `(entity, name, status)` through the
-/// receiver; returns each session id.
-async fn deliver_all(app: &TestApp, deliveries: &[(&str, &str, &str)]) -> Vec<String> {
-    let mut sessions = Vec::new();
-    for (entity, name, status) in deliveries {
-        let session = unique(name);
-        let answer = app
-            .deliver(&seed::about(seed::terminal(&session, status), entity))
-            .await;
-        assert_eq!((answer.status, answer.result()), (200, "applied"));
-        sessions.push(session);
-    }
-    sessions
-}
-
 /// The queue's ARN, as Lambda names it in each record's `eventSourceARN`.
 async fn queue_arn(app: &TestApp) -> String {
     app.sqs
@@ -208,18 +193,16 @@ async fn the_python_consumer_holds_back_the_poisoned_fifo_group_only() {
     })
     .await;
     // Ana has three outcomes, Ben two, Cid one; their messages interleave.
-    let s = deliver_all(
-        &app,
-        &[
+    let s = app
+        .deliver_outcomes(&[
             ("ana", "py-ana-1", "approved"),
             ("ben", "py-ben-1", "rejected"),
             ("ana", "py-ana-2", "expired"),
             ("cid", "py-cid-1", "abandoned"),
             ("ben", "py-ben-2", "approved"),
             ("ana", "py-ana-3", "cancelled"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     let (mut records, ids) = records(&app, &s).await;
     for record in &records {
         assert!(
@@ -282,15 +265,13 @@ async fn the_python_consumer_holds_back_the_poisoned_fifo_group_only() {
 #[tokio::test]
 async fn the_python_consumer_fails_the_poisoned_record_alone_on_a_standard_queue() {
     let app = TestApp::spawn().await;
-    let s = deliver_all(
-        &app,
-        &[
+    let s = app
+        .deliver_outcomes(&[
             ("ana", "py-std-ana-1", "approved"),
             ("ana", "py-std-ana-2", "rejected"),
             ("ben", "py-std-ben-1", "expired"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     let (mut records, ids) = records(&app, &s).await;
     for record in &records {
         assert!(record["attributes"].get("MessageGroupId").is_none());

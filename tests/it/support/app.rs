@@ -2,7 +2,7 @@
 //! over real HTTP on its own port, over its own [`Stack`], with every AWS
 //! call its clients make recorded ([`Calls`]); and its sweeper.
 
-use super::{Answer, SECOND_SECRET, SECRET, Stack, Value, WebhookClient, moto, sdk};
+use super::{Answer, SECOND_SECRET, SECRET, Stack, Value, WebhookClient, moto, sdk, seed, unique};
 use bytes::Bytes;
 use gu1_webhook::config::{Clients, ReceiverConfig, SecretsSource, Storage};
 use gu1_webhook::{Receiver, serve};
@@ -233,5 +233,21 @@ impl TestApp {
     /// POSTs `body` signed (hex) with [`SECRET`], as Gu1 would.
     pub async fn deliver(&self, body: &Value) -> Answer {
         self.client.deliver(body).await
+    }
+
+    /// Delivers one terminal outcome per `(entity, name, status)`, each
+    /// about a fresh session named after `name`, and asserts each was
+    /// applied; returns the session ids in order.
+    pub async fn deliver_outcomes(&self, deliveries: &[(&str, &str, &str)]) -> Vec<String> {
+        let mut sessions = Vec::new();
+        for (entity, name, status) in deliveries {
+            let session = unique(name);
+            let answer = self
+                .deliver(&seed::about(seed::terminal(&session, status), entity))
+                .await;
+            assert_eq!((answer.status, answer.result()), (200, "applied"));
+            sessions.push(session);
+        }
+        sessions
     }
 }
