@@ -103,6 +103,12 @@ def main() -> None:
     ssl_context = make_certificates(sys.argv[3]) if len(sys.argv) > 3 else None
     os.environ.setdefault("MOTO_PORT", str(port))
     app = DomainDispatcherApplication(create_backend_app)
+    # moto builds a service's backend on its first request, which imports
+    # that service's models: seconds on a cold disk, longer than the SDK
+    # clients' operation timeout. Built here, before the port answers, the
+    # first CreateTable or SendMessage costs what any later one does.
+    for service in ("dynamodb", "sqs"):
+        app.app_instances[service] = create_backend_app(service)
     lock = threading.Lock()
 
     def one_at_a_time(environ, start_response):
