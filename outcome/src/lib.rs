@@ -9,6 +9,8 @@
 //!   is not terminal, a missing session id);
 //! - the FIFO rules: [`Outcome::group_id`] (one person's outcomes in order)
 //!   and [`Outcome::deduplication_id`] (one message per session and status);
+//! - [`review::ReviewNotice`]: what a reversal (a different terminal status
+//!   after the first) tells consumers, on its own queue;
 //! - with the `lambda` feature, [`batch::process_batch`]: an SQS-triggered
 //!   Lambda's batch handled in FIFO order per group, with partial batch
 //!   failures.
@@ -19,6 +21,7 @@
 
 #[cfg(feature = "lambda")]
 pub mod batch;
+pub mod review;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -138,10 +141,7 @@ impl Outcome {
     /// FIFO message group: the entity, so that one person's outcomes stay in
     /// order; the session where the entity id is unknown or not a valid id.
     pub fn group_id(&self) -> &str {
-        self.entity_id
-            .as_deref()
-            .filter(|id| is_fifo_id(id))
-            .unwrap_or(&self.session_id)
+        fifo_group(self.entity_id.as_deref(), &self.session_id)
     }
 
     /// FIFO deduplication id: one message per session and status.
@@ -150,26 +150,34 @@ impl Outcome {
     }
 }
 
+/// The FIFO group of a session's messages: its entity, or the session
+/// itself where the entity is unknown or not a valid FIFO id.
+fn fifo_group<'a>(entity_id: Option<&'a str>, session_id: &'a str) -> &'a str {
+    entity_id.filter(|id| is_fifo_id(id)).unwrap_or(session_id)
+}
+
 /// True for 1 to [`MAX_ID_LEN`] printable ASCII characters without spaces:
 /// what SQS allows in group and deduplication ids.
 pub fn is_fifo_id(s: &str) -> bool {
     (1..=MAX_ID_LEN).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
 }
 
-/// Why a body is not a version 1 outcome. The message says where, never
+/// Why a body is not a version 1 outcome (or review notice). The message says where, never
 /// what: a worker logs it, and a body may hold personal data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
-    #[error("not an outcome message: {category} at line {line}, column {column}")]
+    #[error("not a valid message: {category} at line {line}, column {column}")]
     Json {
         category: &'static str,
         line: usize,
         column: usize,
     },
-    #[error("schemaVersion is {found:?}, not {SCHEMA_VERSION}: another version of the message")]
-    Version { found: Option<u64> },
+    #[error("schemaVersion is {found:?}, not {expected}: another version of the message")]
+    Version { found: Option<u64>, expected: u32 },
     #[error("sessionId must be 1 to {MAX_ID_LEN} characters")]
     SessionId,
+    #[error("messageType is not {}", review::MESSAGE_TYPE)]
+    MessageType,
 }
 
 impl From<serde_json::Error> for ParseError {
@@ -191,6 +199,17 @@ impl From<serde_json::Error> for ParseError {
 /// A message body to an [`Outcome`]. The schema version is checked first,
 /// so that a message of another version is refused as such.
 pub fn parse(body: &str) -> Result<Outcome, ParseError> {
+    check_version(body, SCHEMA_VERSION)?;
+    let outcome: Outcome = serde_json::from_str(body)?;
+    if outcome.session_id.is_empty() || outcome.session_id.len() > MAX_ID_LEN {
+        return Err(ParseError::SessionId);
+    }
+    Ok(outcome)
+}
+
+/// Refuses a body whose `schemaVersion` is not `expected`, before anything
+/// else is read, so that another version is refused as such.
+fn check_version(body: &str, expected: u32) -> Result<(), ParseError> {
     #[derive(Deserialize)]
     struct Version {
         #[serde(rename = "schemaVersion")]
@@ -198,14 +217,11 @@ pub fn parse(body: &str) -> Result<Outcome, ParseError> {
     }
     let version: Version = serde_json::from_str(body)?;
     let found = version.schema_version.as_ref().and_then(|v| v.as_u64());
-    if found != Some(u64::from(SCHEMA_VERSION)) {
-        return Err(ParseError::Version { found });
+    if found == Some(u64::from(expected)) {
+        Ok(())
+    } else {
+        Err(ParseError::Version { found, expected })
     }
-    let outcome: Outcome = serde_json::from_str(body)?;
-    if outcome.session_id.is_empty() || outcome.session_id.len() > MAX_ID_LEN {
-        return Err(ParseError::SessionId);
-    }
-    Ok(outcome)
 }
 
 #[cfg(test)]

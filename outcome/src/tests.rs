@@ -74,11 +74,17 @@ fn what_a_version_1_consumer_must_not_take_is_refused() {
     };
     assert_eq!(
         with("schemaVersion", json!(2)),
-        Err(ParseError::Version { found: Some(2) })
+        Err(ParseError::Version {
+            found: Some(2),
+            expected: 1
+        })
     );
     assert_eq!(
         with("schemaVersion", Value::Null),
-        Err(ParseError::Version { found: None })
+        Err(ParseError::Version {
+            found: None,
+            expected: 1
+        })
     );
     assert_eq!(with("sessionId", json!("")), Err(ParseError::SessionId));
     assert_eq!(
@@ -107,7 +113,7 @@ fn a_parse_error_never_repeats_the_body() {
     message["status"] = json!("Jane-Doe-customer-123");
     message["externalId"] = json!(["customer-123"]);
     let error = parse(&message.to_string()).unwrap_err().to_string();
-    assert!(error.starts_with("not an outcome message"), "{error}");
+    assert!(error.starts_with("not a valid message"), "{error}");
     assert!(
         !error.contains("Jane") && !error.contains("customer-123"),
         "{error}"
