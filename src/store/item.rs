@@ -226,7 +226,7 @@ mod tests {
             (":lastWebhookId", AttributeValue::S("wh-1".into())),
             (
                 ":updatedAt",
-                AttributeValue::S("1970-01-01T00:00:01Z".into()),
+                AttributeValue::S("1970-01-01T00:00:01.000Z".into()),
             ),
         ] {
             assert_eq!(value(&update, placeholder), &expected, "{placeholder}");
