@@ -8,7 +8,7 @@ use crate::config::{ApiKeySource, Clients, ReceiverConfig, ReconcileConfig, Stor
 use crate::delivery::Receiver;
 use crate::gu1_api::{ApiKey, Gu1Api};
 use crate::outbox::Outbox;
-use crate::publish::OutcomeQueue;
+use crate::publish::Queue;
 use crate::reconcile::Reconciler;
 use crate::secrets::{Keyring, SecretsError};
 use crate::store::SessionStore;
@@ -33,11 +33,13 @@ pub fn sweeper(config: &SweepConfig, clients: &Clients) -> Sweeper {
     )
 }
 
-/// The table, the queue and the lease protocol between them.
+/// The table, the queues and the lease protocol between them.
 fn outbox(storage: &Storage, clients: &Clients) -> Outbox {
+    let queue = |url: &String| Queue::new(clients.sqs.clone(), url);
     Outbox::new(
         SessionStore::new(clients.dynamodb.clone(), &storage.sessions_table),
-        OutcomeQueue::new(clients.sqs.clone(), &storage.outcomes_queue_url),
+        queue(&storage.outcomes_queue_url),
+        storage.reviews_queue_url.as_ref().map(queue),
     )
 }
 

@@ -88,7 +88,8 @@ pub fn identity_conflicts(
         .collect()
 }
 
-/// Who sends a terminal outcome to SQS, decided after the write.
+/// Who sends a terminal outcome (and any review notice a reversal owes) to
+/// SQS, decided after the write.
 ///
 /// The write that makes a session terminal also takes a short *publish
 /// lease* in the writer's name ([`WriteToken`]), so that of 20 concurrent
@@ -98,7 +99,8 @@ pub fn identity_conflicts(
 /// waiting on a publisher that died.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutcomeDuty {
-    /// Not terminal, or already published.
+    /// Nothing owed: not terminal, or the outcome (and every review
+    /// notice) already published.
     None,
     /// We hold the live lease (our write took it): send now.
     Publish,
@@ -114,7 +116,7 @@ pub enum OutcomeDuty {
 /// It depends on whose lease it is, never on whether this request's answer
 /// said "applied": a write whose answer was lost still holds its lease.
 pub fn outcome_duty(record: &SessionRecord, writer: &WriteToken, now_ms: u64) -> OutcomeDuty {
-    if !record.outcome_pending() {
+    if !record.owes_messages() {
         OutcomeDuty::None
     } else if record.lease_held_by(writer, now_ms) {
         OutcomeDuty::Publish
@@ -220,6 +222,23 @@ mod tests {
         assert_eq!(
             outcome_duty(&terminal(true, Some((now + 1, &us))), &us, now),
             OutcomeDuty::None
+        );
+        // Published, but a reversal owes a review notice: the same lease
+        // protocol sends it.
+        let mut reversed = terminal(true, None);
+        reversed.reviews_owed.push(crate::session::OwedReview {
+            status: Rejected,
+            notice: "{}".into(),
+        });
+        assert_eq!(
+            outcome_duty(&reversed, &us, now),
+            OutcomeDuty::ClaimAndPublish
+        );
+        reversed.publish_lease_until = Some(now + 1);
+        reversed.lease_holder = Some(them.clone());
+        assert_eq!(
+            outcome_duty(&reversed, &us, now),
+            OutcomeDuty::HeldElsewhere
         );
         let active = SessionRecord {
             status: InProgress,

@@ -12,8 +12,17 @@ use std::sync::OnceLock;
 pub const NAMESPACE: &str = "Gu1Webhook";
 /// Deliveries, by `Result`.
 pub const DELIVERIES: &str = "Deliveries";
+/// Deliveries whose signature matched and whose body was read (whatever
+/// then became of them): Gu1 reaches the receiver with a valid secret. A
+/// count of its own, not a `Result` of [`DELIVERIES`], so that one
+/// single-metric alarm (CloudWatch's missing data as breaching) can page
+/// when none arrived for hours, refused ones aside.
+pub const AUTHENTIC_DELIVERIES: &str = "AuthenticDeliveries";
 /// Outcomes put on the queue, by `Status`.
 pub const OUTCOMES_PUBLISHED: &str = "OutcomesPublished";
+/// Review notices put on the reviews queue, by the conflicting `Status`:
+/// Gu1 reversed a terminal outcome, and a person should look.
+pub const REVIEWS_PUBLISHED: &str = "ReviewNoticesPublished";
 /// Failed sends to SQS, by `Status`.
 pub const PUBLISH_FAILURES: &str = "PublishFailures";
 /// Outcomes the sweeper found unpublished past the grace period.
@@ -41,9 +50,19 @@ pub fn delivery(result: &str) {
     emit(DELIVERIES, "Result", result);
 }
 
+/// One delivery that was signed with a configured secret and readable.
+pub fn authentic_delivery() {
+    emit_count(AUTHENTIC_DELIVERIES, None, 1);
+}
+
 /// Outcomes put on the queue, by `Status`.
 pub fn outcome_published(status: &str) {
     emit(OUTCOMES_PUBLISHED, "Status", status);
+}
+
+/// Review notices put on the reviews queue, by the conflicting status.
+pub fn review_published(status: &str) {
+    emit(REVIEWS_PUBLISHED, "Status", status);
 }
 
 /// Sends to SQS that failed (the outcome stays pending).

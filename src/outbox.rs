@@ -8,13 +8,18 @@
 //! published. Whoever brings the event (a delivery, reconciliation) or finds
 //! the outcome pending (a redelivery, the sweeper) goes through here, so none
 //! can race or double another.
+//!
+//! A reversal (a different terminal status after the first) owes consumers
+//! a review notice, on the reviews queue. It is owed in the write that
+//! records the conflict and sent by the same protocol, under the same lease:
+//! the outcome first if it is still pending, then each owed notice.
 
-use crate::clock::{millis, now_ms};
+use crate::clock::{millis, now_ms, rfc3339};
 use crate::decide::{OutcomeDuty, Verdict, identity_conflicts, outcome_duty};
 use crate::limits::{LEASE_RELEASE_TIMEOUT, PUBLISH_LEASE};
-use crate::publish::{self, OutcomeQueue, SendError};
-use crate::session::{SessionEvent, SessionId, SessionRecord, WriteToken};
-use crate::store::{Conflict, SessionStore, StoreError, Written};
+use crate::publish::{self, Queue, SendError};
+use crate::session::{OwedReview, SessionEvent, SessionId, SessionRecord, WriteToken};
+use crate::store::{Conflict, Marked, SessionStore, StoreError, Written};
 
 /// Why an outcome could not be published. The state is durable either way;
 /// the outcome stays pending for a redelivery or the sweeper.
@@ -26,6 +31,8 @@ pub enum PublishError {
     Store(#[from] StoreError),
     #[error("publishing did not finish within the deadline")]
     Timeout,
+    #[error("a review notice is owed but no reviews queue is configured")]
+    NoReviewsQueue,
 }
 
 /// What one attempt to publish a session's outcome did.
@@ -37,16 +44,24 @@ pub enum Published {
     NotOurs,
 }
 
-/// The sessions table and the outcomes queue, and the lease between them.
+/// The sessions table, the outcomes queue (and the reviews queue, where one
+/// is configured), and the lease between them.
 #[derive(Debug, Clone)]
 pub struct Outbox {
     store: SessionStore,
-    queue: OutcomeQueue,
+    outcomes: Queue,
+    reviews: Option<Queue>,
 }
 
 impl Outbox {
-    pub fn new(store: SessionStore, queue: OutcomeQueue) -> Self {
-        Self { store, queue }
+    /// Without a reviews queue, a reversal is recorded and alarmed but owes
+    /// no notice.
+    pub fn new(store: SessionStore, outcomes: Queue, reviews: Option<Queue>) -> Self {
+        Self {
+            store,
+            outcomes,
+            reviews,
+        }
     }
 
     pub fn store(&self) -> &SessionStore {
@@ -60,7 +75,8 @@ impl Outbox {
 
     /// Steps 3 and 4 for one event, whoever brought it (a delivery, or
     /// reconciliation): the conditional write under `writer`'s token, and on
-    /// a conflict the record of it on the item.
+    /// a conflict the record of it on the item (with a status conflict's
+    /// review notice owed: then the returned record is the item after it).
     pub async fn record(
         &self,
         event: &SessionEvent,
@@ -68,15 +84,27 @@ impl Outbox {
         writer: &WriteToken,
     ) -> Result<Written, StoreError> {
         let now = now_ms();
-        let written = self
+        let mut written = self
             .store
             .apply(event, webhook_id, writer, now, Self::lease_until(now))
             .await?;
         let session = &event.session_id;
         match written.verdict {
             Verdict::Conflict => {
-                let conflict = Conflict::Status(event.status);
-                self.store.record_conflict(session, conflict, now).await?;
+                let notice = self
+                    .reviews
+                    .as_ref()
+                    .and_then(|_| publish::review_notice(&written.record, event, rfc3339(now)))
+                    .map(|notice| serde_json::to_string(&notice))
+                    .transpose()
+                    .map_err(|e| StoreError::new("UpdateItem (conflict)", e))?;
+                let conflict = Conflict::Status {
+                    status: event.status,
+                    notice: notice.as_deref(),
+                };
+                if let Some(record) = self.store.record_conflict(session, conflict, now).await? {
+                    written.record = record;
+                }
                 tracing::warn!(
                     session_id = %session,
                     kept = %written.record.status,
@@ -127,16 +155,41 @@ impl Outbox {
         Ok(())
     }
 
-    /// Publishes `record`'s outcome under the lease its caller holds. On a
-    /// failed send the lease stays: the writer gives it back when it gives
-    /// up ([`Outbox::give_back`]), whatever step failed.
+    /// Publishes what `record` owes under the lease its caller holds: the
+    /// outcome if it is pending, then each owed review notice, then settles.
+    /// On a failed send the lease stays: the writer gives it back when it
+    /// gives up ([`Outbox::give_back`]), whatever step failed.
     async fn publish_held(&self, record: &SessionRecord) -> Result<Published, PublishError> {
+        let owed = if record.outcome_pending() {
+            match self.publish_outcome(record).await? {
+                Marked::Settled | Marked::ByAnother => return Ok(Published::Sent),
+                Marked::ReviewsOwed(owed) => owed,
+            }
+        } else {
+            record.reviews_owed.clone()
+        };
+        let session = &record.session_id;
+        for review in &owed {
+            self.publish_review(session, review).await?;
+        }
+        let Some(holder) = &record.lease_holder else {
+            return Ok(Published::Sent);
+        };
+        if !self.store.settle(session, holder).await? {
+            // Owed since we read the item: the next publisher sends it.
+            self.give_back(session, holder).await;
+        }
+        Ok(Published::Sent)
+    }
+
+    /// Sends `record`'s outcome and marks it.
+    async fn publish_outcome(&self, record: &SessionRecord) -> Result<Marked, PublishError> {
         let Some(message) = publish::outcome(record) else {
-            return Ok(Published::NotOurs);
+            return Ok(Marked::ByAnother);
         };
         let session = &record.session_id;
         let status = message.status.as_str();
-        let message_id = match self.queue.send(&message).await {
+        let message_id = match self.outcomes.send_outcome(&message).await {
             Ok(id) => {
                 crate::metrics::outcome_published(status);
                 if let Some(ms) = since_event(record, now_ms()) {
@@ -149,14 +202,51 @@ impl Outbox {
                 return Err(err.into());
             }
         };
-        if !self
+        let marked = self
             .store
             .mark_published(session, &message_id, now_ms())
-            .await?
-        {
+            .await?;
+        if marked == Marked::ByAnother {
             tracing::warn!(session_id = %session, "outcome was marked published by another publisher");
         }
-        Ok(Published::Sent)
+        Ok(marked)
+    }
+
+    /// Sends one owed review notice (the body stored when the conflict was
+    /// recorded) and marks it.
+    async fn publish_review(
+        &self,
+        session: &SessionId,
+        review: &OwedReview,
+    ) -> Result<(), PublishError> {
+        let notice = gu1_outcome::review::parse_review(&review.notice).map_err(SendError::new)?;
+        let Some(queue) = &self.reviews else {
+            // Owed under an earlier configuration: kept until a queue is set.
+            tracing::warn!(session_id = %session, "a review notice is owed but no reviews queue is configured");
+            return Err(PublishError::NoReviewsQueue);
+        };
+        let status = review.status.as_str();
+        match queue.send_review(&notice).await {
+            Ok(_) => crate::metrics::review_published(status),
+            Err(err) => {
+                crate::metrics::publish_failed(status);
+                return Err(err.into());
+            }
+        }
+        if !self
+            .store
+            .mark_review_published(session, review.status)
+            .await?
+        {
+            tracing::warn!(session_id = %session, "review notice was marked published by another publisher");
+        }
+        tracing::warn!(
+            session_id = %session,
+            kept = %notice.kept.status,
+            conflicting = status,
+            "review notice published: Gu1 reversed a terminal outcome"
+        );
+        Ok(())
     }
 
     /// Claims the lease of `session`'s unpublished outcome for `writer`,

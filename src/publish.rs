@@ -1,19 +1,23 @@
-//! Step 5 of a delivery: put a terminal outcome on the SQS queue.
+//! Step 5 of a delivery: put a terminal outcome on the SQS queue (and a
+//! reversal's review notice on the reviews queue).
 //!
-//! Two parts, from pure to I/O:
+//! From pure to I/O:
 //!
 //! - [`outcome`]: the message for a stored session, a [`gu1_outcome::Outcome`]
 //!   (the crate that owns the message schema, which consumers depend on too),
 //!   built from the stored session so that every publisher — the delivery
 //!   that made the session terminal, a later redelivery, the sweeper — sends
 //!   the same bytes;
-//! - [`OutcomeQueue`], the SQS adapter.
+//! - [`review_notice`]: the notice for a conflicting terminal event, built
+//!   once when it arrives (its fields are never stored otherwise);
+//! - [`Queue`], the SQS adapter.
 //!
 //! That it happens once per session is the [`crate::outbox`]'s protocol.
 
-use crate::session::{SessionRecord, SessionStatus};
+use crate::session::{SessionEvent, SessionRecord, SessionStatus};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::MessageAttributeValue;
+use gu1_outcome::review::{self, Conflicting, Kept, REVIEW_SCHEMA_VERSION, ReviewNotice};
 use gu1_outcome::{Decision, Outcome, SCHEMA_VERSION, Status, attributes};
 
 /// The message for a stored session; `None` unless it is terminal.
@@ -36,6 +40,40 @@ pub fn outcome(record: &SessionRecord) -> Option<Outcome> {
     })
 }
 
+/// The review notice for `event`, a different terminal status than the
+/// stored session's, recorded at `recorded_at`; `None` unless both are
+/// terminal. The identity is the session's (write-once), never the event's.
+pub fn review_notice(
+    record: &SessionRecord,
+    event: &SessionEvent,
+    recorded_at: String,
+) -> Option<ReviewNotice> {
+    let (fields, conflicting) = (&record.fields, &event.fields);
+    Some(ReviewNotice {
+        schema_version: REVIEW_SCHEMA_VERSION,
+        message_type: review::MESSAGE_TYPE.to_owned(),
+        session_id: record.session_id.as_str().to_owned(),
+        entity_id: fields.entity_id.clone(),
+        organization_id: fields.organization_id.clone(),
+        external_id: fields.external_id.clone(),
+        kept: Kept {
+            status: terminal(record.status)?,
+            event: record.event.clone(),
+            event_timestamp: record.last_event_at.clone(),
+        },
+        conflicting: Conflicting {
+            status: terminal(event.status)?,
+            event: Some(event.event.clone()),
+            event_timestamp: event.timestamp.clone(),
+            rejection_code: conflicting.rejection_code.clone(),
+            rejection_message: conflicting.rejection_message.clone(),
+            completed_at: conflicting.completed_at.clone(),
+            decision: conflicting.decision.clone().and_then(Decision::from_json),
+        },
+        recorded_at,
+    })
+}
+
 /// The message's status for a terminal session status.
 fn terminal(status: SessionStatus) -> Option<Status> {
     match status {
@@ -49,26 +87,27 @@ fn terminal(status: SessionStatus) -> Option<Status> {
 }
 
 /// SQS failed (after the SDK's own retries), or the message could not be
-/// built. The cause is kept as the source.
+/// built or read back. The cause is kept as the source.
 #[derive(Debug, thiserror::Error)]
 #[error("SQS SendMessage failed")]
 pub struct SendError(#[source] Box<dyn std::error::Error + Send + Sync>);
 
 impl SendError {
-    fn new(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub(crate) fn new(err: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self(Box::new(err))
     }
 }
 
-/// The outcomes queue. A URL ending in `.fifo` gets group and deduplication
-/// ids; a standard queue gets neither.
+/// One of the stack's queues (outcomes, or review notices). A URL ending
+/// in `.fifo` gets group and deduplication ids; a standard queue gets
+/// neither.
 #[derive(Debug, Clone)]
-pub struct OutcomeQueue {
+pub struct Queue {
     client: Client,
     url: String,
 }
 
-impl OutcomeQueue {
+impl Queue {
     pub fn new(client: Client, url: impl Into<String>) -> Self {
         Self {
             client,
@@ -80,33 +119,67 @@ impl OutcomeQueue {
         self.url.ends_with(".fifo")
     }
 
-    /// Sends one message; returns its SQS message id.
-    pub async fn send(&self, message: &Outcome) -> Result<String, SendError> {
+    /// Sends one outcome; returns its SQS message id.
+    pub async fn send_outcome(&self, message: &Outcome) -> Result<String, SendError> {
+        let attributes = [
+            (attributes::STATUS, "String", message.status.to_string()),
+            (
+                attributes::SCHEMA_VERSION,
+                "Number",
+                message.schema_version.to_string(),
+            ),
+        ];
+        let fifo = (message.group_id(), message.deduplication_id());
+        self.send(message, &attributes, fifo).await
+    }
+
+    /// Sends one review notice; returns its SQS message id.
+    pub async fn send_review(&self, notice: &ReviewNotice) -> Result<String, SendError> {
+        use review::attributes as names;
+        let attributes = [
+            (names::MESSAGE_TYPE, "String", notice.message_type.clone()),
+            (names::KEPT_STATUS, "String", notice.kept.status.to_string()),
+            (
+                names::CONFLICTING_STATUS,
+                "String",
+                notice.conflicting.status.to_string(),
+            ),
+            (
+                names::SCHEMA_VERSION,
+                "Number",
+                notice.schema_version.to_string(),
+            ),
+        ];
+        let fifo = (notice.group_id(), notice.deduplication_id());
+        self.send(notice, &attributes, fifo).await
+    }
+
+    /// Sends `message` as JSON with string or number `attributes` (name,
+    /// type, value) and, on a FIFO queue, the `(group, deduplication)` ids.
+    async fn send(
+        &self,
+        message: &impl serde::Serialize,
+        attributes: &[(&str, &str, String)],
+        (group, deduplication): (&str, String),
+    ) -> Result<String, SendError> {
         let body = serde_json::to_string(message).map_err(SendError::new)?;
-        let attribute = |data_type: &str, value: String| {
-            MessageAttributeValue::builder()
-                .data_type(data_type)
-                .string_value(value)
-                .build()
-                .map_err(SendError::new)
-        };
         let mut request = self
             .client
             .send_message()
             .queue_url(&self.url)
-            .message_body(body)
-            .message_attributes(
-                attributes::STATUS,
-                attribute("String", message.status.to_string())?,
-            )
-            .message_attributes(
-                attributes::SCHEMA_VERSION,
-                attribute("Number", message.schema_version.to_string())?,
-            );
+            .message_body(body);
+        for (name, data_type, value) in attributes {
+            let attribute = MessageAttributeValue::builder()
+                .data_type(*data_type)
+                .string_value(value)
+                .build()
+                .map_err(SendError::new)?;
+            request = request.message_attributes(*name, attribute);
+        }
         if self.is_fifo() {
             request = request
-                .message_group_id(message.group_id())
-                .message_deduplication_id(message.deduplication_id());
+                .message_group_id(group)
+                .message_deduplication_id(deduplication);
         }
         let output = request.send().await.map_err(SendError::new)?;
         Ok(output.message_id.unwrap_or_default())
@@ -161,6 +234,42 @@ mod tests {
                 assert_eq!(message.as_str(), status.to_string());
             }
         }
+    }
+
+    #[test]
+    fn a_review_notice_keeps_the_sessions_identity_and_the_conflicting_events_fields() {
+        let record = approved();
+        let conflicting = crate::parse::session(
+            r#"{"event":"biometric.session_rejected","timestamp":"2026-06-11T14:12:00Z",
+                "payload":{"id":"bio-1","status":"rejected","entityId":"ent-1",
+                "rejectionCode":"CROSS_ENTITY","decision":{"face_match":{"score":12}}}}"#,
+        );
+        let notice = review_notice(&record, &conflicting, "2026-06-11T14:12:01.000Z".into())
+            .expect("both terminal");
+        assert_eq!(notice.session_id, "bio-1");
+        assert_eq!(notice.entity_id.as_deref(), Some("ent-1"));
+        assert_eq!(notice.kept.status, Status::Approved);
+        assert_eq!(
+            notice.kept.event_timestamp.as_deref(),
+            Some("2026-06-11T14:10:00Z")
+        );
+        assert_eq!(notice.conflicting.status, Status::Rejected);
+        assert_eq!(
+            notice.conflicting.rejection_code.as_deref(),
+            Some("CROSS_ENTITY")
+        );
+        assert_eq!(
+            notice.conflicting.decision.as_ref().map(Decision::json),
+            Some(r#"{"face_match":{"score":12}}"#)
+        );
+        // What the reviews queue carries parses back to the same notice.
+        let body = serde_json::to_string(&notice).unwrap();
+        assert_eq!(gu1_outcome::review::parse_review(&body), Ok(notice));
+        // Not a reversal unless both statuses are terminal.
+        let active = crate::parse::session(
+            r#"{"event":"biometric.session_in_progress","payload":{"id":"bio-1","status":"in_progress"}}"#,
+        );
+        assert!(review_notice(&record, &active, String::new()).is_none());
     }
 
     #[test]

@@ -253,6 +253,18 @@ pub struct SessionRecord {
     pub lease_holder: Option<WriteToken>,
     /// The writer whose write set `status`.
     pub applied_by: Option<WriteToken>,
+    /// Review notices owed to consumers: conflicting terminal statuses whose
+    /// notice is not yet on the reviews queue.
+    pub reviews_owed: Vec<OwedReview>,
+}
+
+/// A review notice a session owes: Gu1 reported `status` after a different
+/// terminal one. `notice` is the message body, built once when the first
+/// event with that status arrived (only then are its fields known).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwedReview {
+    pub status: SessionStatus,
+    pub notice: String,
 }
 
 impl From<&SessionEvent> for SessionRecord {
@@ -270,6 +282,7 @@ impl From<&SessionEvent> for SessionRecord {
             publish_lease_until: None,
             lease_holder: None,
             applied_by: None,
+            reviews_owed: Vec::new(),
         }
     }
 }
@@ -278,6 +291,11 @@ impl SessionRecord {
     /// Terminal, and its outcome not yet on the queue.
     pub fn outcome_pending(&self) -> bool {
         self.status.is_terminal() && self.outcome_published_at.is_none()
+    }
+
+    /// Something is owed to consumers: the outcome, or a review notice.
+    pub fn owes_messages(&self) -> bool {
+        self.outcome_pending() || !self.reviews_owed.is_empty()
     }
 
     /// `writer`'s write set the stored status: how a writer whose request was

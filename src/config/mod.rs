@@ -34,6 +34,9 @@ pub const SECRETS_ARN_VAR: &str = "GU1_WEBHOOK_SECRETS_ARN";
 pub const TABLE_VAR: &str = "SESSIONS_TABLE";
 /// URL of the SQS outcomes queue (`.fifo` for a FIFO queue).
 pub const QUEUE_VAR: &str = "OUTCOMES_QUEUE_URL";
+/// URL of the SQS reviews queue, where a reversal's review notice goes
+/// (optional: without it a reversal is recorded and alarmed, no notice owed).
+pub const REVIEWS_QUEUE_VAR: &str = "REVIEWS_QUEUE_URL";
 /// The scheduled sweeper's grace period, in seconds.
 pub const SWEEP_GRACE_VAR: &str = "SWEEP_GRACE_SECONDS";
 /// The scheduled sweeper's index page size.
@@ -60,11 +63,12 @@ pub const STALE_AFTER_VAR: &str = "RECONCILE_STALE_AFTER_SECONDS";
 pub const MAX_SESSIONS_VAR: &str = "RECONCILE_MAX_SESSIONS";
 
 /// Every environment variable the binary reads (besides the standard AWS ones).
-pub const ALL_VARS: [&str; 13] = [
+pub const ALL_VARS: [&str; 14] = [
     SECRETS_VAR,
     SECRETS_ARN_VAR,
     TABLE_VAR,
     QUEUE_VAR,
+    REVIEWS_QUEUE_VAR,
     SWEEP_GRACE_VAR,
     SWEEP_PAGE_SIZE_VAR,
     HANDLER_VAR,
@@ -94,11 +98,13 @@ impl std::fmt::Debug for SecretsSource {
     }
 }
 
-/// Where sessions are kept and outcomes go: what every command needs.
+/// Where sessions are kept and outcomes (and review notices) go: what every
+/// command needs.
 #[derive(Debug, Clone)]
 pub struct Storage {
     pub sessions_table: String,
     pub outcomes_queue_url: String,
+    pub reviews_queue_url: Option<String>,
 }
 
 impl Storage {
@@ -106,6 +112,7 @@ impl Storage {
         Ok(Self {
             sessions_table: required(TABLE_VAR)?,
             outcomes_queue_url: required(QUEUE_VAR)?,
+            reviews_queue_url: var(REVIEWS_QUEUE_VAR),
         })
     }
 }

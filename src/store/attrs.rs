@@ -73,3 +73,16 @@ pub const CONFLICT_STATUSES_ATTR: &str = "conflictStatuses";
 pub const IDENTITY_CONFLICT_AT_ATTR: &str = "lastIdentityConflictAt";
 /// What such events said, as `field=value` (a set).
 pub const IDENTITY_CONFLICTS_ATTR: &str = "identityConflicts";
+/// Conflicting terminal statuses whose review notice is owed (a set;
+/// absent when none is).
+pub const REVIEWS_OWED_ATTR: &str = "reviewsOwed";
+/// Conflicting terminal statuses whose review notice is on the reviews
+/// queue (a set): a notice goes out once per session and status.
+pub const REVIEWS_PUBLISHED_ATTR: &str = "reviewsPublished";
+
+/// The attribute holding the review notice owed for `status`
+/// (`reviewNotice_rejected`): the body, built when the first event with
+/// that status arrived.
+pub fn review_notice_attr(status: crate::session::SessionStatus) -> String {
+    format!("reviewNotice_{}", status.as_str())
+}

@@ -8,7 +8,8 @@ use super::attrs::*;
 use super::update::{Update, n, s};
 use crate::clock::rfc3339;
 use crate::session::{
-    IdentityField, SessionEvent, SessionFields, SessionId, SessionRecord, SessionStatus, WriteToken,
+    IdentityField, OwedReview, SessionEvent, SessionFields, SessionId, SessionRecord,
+    SessionStatus, WriteToken,
 };
 
 /// An item that is not a session: no usable `sessionId` or `status`. Only a
@@ -133,7 +134,30 @@ pub fn record_from_item(item: &Item) -> Result<SessionRecord, ItemError> {
         publish_lease_until: number(LEASE_UNTIL_ATTR),
         lease_holder: text(LEASE_HOLDER_ATTR).map(WriteToken::from_stored),
         applied_by: text(APPLIED_BY_ATTR).map(WriteToken::from_stored),
+        reviews_owed: reviews_owed(item),
     })
+}
+
+/// The review notices `item` owes, in a stable order. An owed status
+/// without its notice (only a hand edit makes one) is not owed: there is
+/// nothing to send.
+fn reviews_owed(item: &Item) -> Vec<OwedReview> {
+    let Some(owed) = item.get(REVIEWS_OWED_ATTR).and_then(|v| v.as_ss().ok()) else {
+        return Vec::new();
+    };
+    let mut reviews: Vec<OwedReview> = owed
+        .iter()
+        .filter_map(|status| SessionStatus::parse(status))
+        .filter_map(|status| {
+            let notice = item.get(&review_notice_attr(status))?.as_s().ok()?;
+            Some(OwedReview {
+                status,
+                notice: notice.clone(),
+            })
+        })
+        .collect();
+    reviews.sort_by_key(|review| review.status.as_str());
+    reviews
 }
 
 /// Gu1's fields and the attributes that keep them, as

@@ -10,12 +10,17 @@
 //! Gu1's fields:
 //!
 //! - `statusRank`, the number the apply condition compares;
-//! - `pendingOutcome` + `terminalAt`, present only while a terminal outcome is
-//!   not yet on the queue: the keys of the sparse index [`UNPUBLISHED_INDEX`],
+//! - `pendingOutcome` + `terminalAt`, present only while something is owed to
+//!   consumers (the terminal outcome, or a review notice): the keys of the sparse index [`UNPUBLISHED_INDEX`],
 //!   so that finding unpublished outcomes never scans the table;
 //! - `publishLeaseUntil` + `publishLeaseHolder`, the publish lease of
 //!   [`crate::decide::OutcomeDuty`] and whose it is;
-//! - `appliedBy`, the [`WriteToken`] of the write that set `status`.
+//! - `appliedBy`, the [`WriteToken`] of the write that set `status`;
+//! - `reviewsOwed` / `reviewsPublished` and `reviewNotice_<status>`: the
+//!   review notices a reversal owes consumers, and their bodies.
+//!
+//! The writes of the publish protocol (claim, mark, settle, give back) are
+//! in `publishing.rs`.
 //!
 //! Every conditional write returns the stored item when its condition fails
 //! (`ALL_OLD`). Besides classifying a delivery, that image carries the
@@ -25,12 +30,14 @@
 mod attrs;
 mod index;
 mod item;
+mod publishing;
 mod size;
 mod update;
 
 pub use attrs::*;
 pub use index::Page;
 pub use item::{ItemError, apply_update, record_from_item};
+pub use publishing::Marked;
 pub use size::{WRITE_UNIT_BYTES, item_size, write_units};
 pub use update::Update;
 
@@ -59,7 +66,10 @@ pub struct StoreError {
 }
 
 impl StoreError {
-    fn new(operation: &'static str, err: impl std::error::Error + Send + Sync + 'static) -> Self {
+    pub(crate) fn new(
+        operation: &'static str,
+        err: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         Self {
             operation,
             source: Box::new(err),
@@ -78,8 +88,12 @@ pub struct Written {
 /// What [`SessionStore::record_conflict`] records.
 #[derive(Debug, Clone, Copy)]
 pub enum Conflict<'a> {
-    /// A different terminal status after the first.
-    Status(SessionStatus),
+    /// A different terminal status after the first, and the review notice
+    /// it owes consumers (`None` where no reviews queue is configured).
+    Status {
+        status: SessionStatus,
+        notice: Option<&'a str>,
+    },
     /// An event that named another identity than the session's.
     Identity(&'a [IdentityConflict]),
 }
@@ -150,14 +164,28 @@ impl SessionStore {
 
     /// Records a conflict on the item: what arrived and when. Idempotent:
     /// what arrived is kept as a set.
+    ///
+    /// A status conflict that brings a review `notice` also makes the
+    /// notice owed (once per session and conflicting status: not if it was
+    /// published already) and puts the session back in the unpublished
+    /// index, in the same write; the session as it then stands is returned,
+    /// for the publisher. `None` otherwise.
     pub async fn record_conflict(
         &self,
         session: &SessionId,
         conflict: Conflict<'_>,
         now_ms: u64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        if let Conflict::Status {
+            status,
+            notice: Some(notice),
+        } = conflict
+            && let Some(record) = self.owe_review(session, status, notice, now_ms).await?
+        {
+            return Ok(Some(record));
+        }
         let (at, set, entries) = match conflict {
-            Conflict::Status(status) => (
+            Conflict::Status { status, .. } => (
                 CONFLICT_AT_ATTR,
                 CONFLICT_STATUSES_ATTR,
                 vec![status.as_str().to_owned()],
@@ -180,95 +208,49 @@ impl SessionStore {
             .condition_expression("attribute_exists(#sessionId)")
             .send()
             .await
-            .map(drop)
+            .map(|_| None)
             .map_err(|e| StoreError::new("UpdateItem (conflict)", e))
     }
 
-    /// Takes the publish lease of an unpublished outcome whose lease has
-    /// lapsed (or was released), for `writer`. Returns the session as it now
-    /// stands, or `None` when someone else holds the lease or has published.
-    /// A retried claim whose first attempt landed finds `writer` holding the
-    /// lease and returns the session too.
-    pub async fn claim_outcome(
+    /// The status conflict's record, and its review notice owed: `None`,
+    /// and nothing written, when that notice was published already (or the
+    /// item is gone).
+    async fn owe_review(
         &self,
         session: &SessionId,
-        writer: &WriteToken,
+        status: SessionStatus,
+        notice: &str,
         now_ms: u64,
-        lease_until_ms: u64,
     ) -> Result<Option<SessionRecord>, StoreError> {
+        let set = || AttributeValue::Ss(vec![status.as_str().to_owned()]);
+        let notice_attr = review_notice_attr(status);
         let mut update = Update::default();
+        update
+            .set(CONFLICT_AT_ATTR, s(rfc3339(now_ms)))
+            .set(PENDING_ATTR, s(PENDING))
+            .set_expr(
+                &notice_attr,
+                &format!("if_not_exists(#{notice_attr}, :{notice_attr})"),
+            )
+            .value(&format!(":{notice_attr}"), s(notice))
+            .add(CONFLICT_STATUSES_ATTR, set())
+            .add(REVIEWS_OWED_ATTR, set())
+            .name("#sessionId", KEY)
+            .name("#reviewsPublished", REVIEWS_PUBLISHED_ATTR)
+            .value(":status", s(status.as_str()));
         let result = update
-            .set(LEASE_UNTIL_ATTR, n(lease_until_ms))
-            .set(LEASE_HOLDER_ATTR, s(writer.as_str()))
-            .name("#pendingOutcome", PENDING_ATTR)
-            .value(":now", n(now_ms))
             .request(&self.client, &self.table, session)
             .condition_expression(
-                "attribute_exists(#pendingOutcome) AND \
-                 (attribute_not_exists(#publishLeaseUntil) OR #publishLeaseUntil <= :now)",
+                "attribute_exists(#sessionId) AND NOT contains(#reviewsPublished, :status)",
             )
             .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        const OPERATION: &str = "UpdateItem (claim)";
+        const OPERATION: &str = "UpdateItem (owe review)";
         match conditional(OPERATION, result)? {
             Conditional::Done(output) => Ok(Some(read(OPERATION, output.attributes.as_ref())?)),
-            Conditional::Refused(stored) => {
-                let record = read(OPERATION, stored.as_ref())?;
-                Ok(record.lease_held_by(writer, now_ms).then_some(record))
-            }
+            Conditional::Refused(_) => Ok(None),
         }
-    }
-
-    /// Marks the outcome as on the queue and drops it from the unpublished
-    /// index. Returns `false` if another publisher had already marked it (a
-    /// retry of our own mark, whose first attempt landed, is `true`).
-    pub async fn mark_published(
-        &self,
-        session: &SessionId,
-        message_id: &str,
-        now_ms: u64,
-    ) -> Result<bool, StoreError> {
-        let mut update = Update::default();
-        let result = update
-            .set(PUBLISHED_AT_ATTR, s(rfc3339(now_ms)))
-            .set(MESSAGE_ID_ATTR, s(message_id))
-            .remove(PENDING_ATTR)
-            .remove(LEASE_UNTIL_ATTR)
-            .remove(LEASE_HOLDER_ATTR)
-            .request(&self.client, &self.table, session)
-            .condition_expression("attribute_not_exists(#outcomePublishedAt)")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match conditional("UpdateItem (mark published)", result)? {
-            Conditional::Done(_) => Ok(true),
-            Conditional::Refused(stored) => Ok(stored
-                .as_ref()
-                .and_then(|item| item.get(MESSAGE_ID_ATTR)?.as_s().ok())
-                .is_some_and(|id| id == message_id)),
-        }
-    }
-
-    /// Gives up the lease `writer` holds (if it holds one), so that the next
-    /// redelivery can publish at once instead of waiting for it to lapse.
-    pub async fn release_lease(
-        &self,
-        session: &SessionId,
-        writer: &WriteToken,
-    ) -> Result<(), StoreError> {
-        let mut update = Update::default();
-        let result = update
-            .remove(LEASE_UNTIL_ATTR)
-            .remove(LEASE_HOLDER_ATTR)
-            .value(":holder", s(writer.as_str()))
-            .request(&self.client, &self.table, session)
-            .condition_expression("#publishLeaseHolder = :holder")
-            .send()
-            .await;
-        // Refused: the lease is no longer ours, so nothing to give up.
-        conditional("UpdateItem (release lease)", result).map(drop)
     }
 
     /// Notes that reconciliation checked an active session at `now_ms`, so

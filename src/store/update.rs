@@ -1,5 +1,5 @@
 //! An `UpdateItem` expression under construction: the one way every write
-//! in [`super`] spells its `SET`, `REMOVE` and `ADD` clauses, names and values.
+//! in [`super`] spells its `SET`, `REMOVE`, `ADD` and `DELETE` clauses, names and values.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
@@ -17,6 +17,7 @@ pub struct Update {
     set: String,
     remove: String,
     add: String,
+    delete: String,
     names: HashMap<String, String>,
     values: Item,
 }
@@ -29,6 +30,7 @@ impl Default for Update {
             set: String::with_capacity(512),
             remove: String::new(),
             add: String::new(),
+            delete: String::new(),
             names: HashMap::with_capacity(24),
             values: HashMap::with_capacity(24),
         }
@@ -51,6 +53,12 @@ impl Update {
         self.bind(attr, value)
     }
 
+    /// Removes the elements of the set `value` from the set `attr`.
+    pub(super) fn delete(&mut self, attr: &str, value: AttributeValue) -> &mut Self {
+        append(&mut self.delete, &["#", attr, " :", attr]);
+        self.bind(attr, value)
+    }
+
     /// Binds `#attr` and `:attr` for a condition, without changing `attr`.
     pub(super) fn bind(&mut self, attr: &str, value: AttributeValue) -> &mut Self {
         self.values.insert(sigil(':', attr), value);
@@ -62,15 +70,17 @@ impl Update {
         self.name_attr(attr)
     }
 
-    /// The update expression: `SET ...`, `REMOVE ...`, `ADD ...` clauses.
+    /// The update expression: `SET`, `REMOVE`, `ADD` and `DELETE` clauses.
     pub fn expression(&self) -> String {
-        let mut expression =
-            String::with_capacity(self.set.len() + self.remove.len() + self.add.len() + 24);
-        for (keyword, parts) in [
+        let clauses = [
             ("SET ", &self.set),
             ("REMOVE ", &self.remove),
             ("ADD ", &self.add),
-        ] {
+            ("DELETE ", &self.delete),
+        ];
+        let length: usize = clauses.iter().map(|(_, parts)| parts.len() + 8).sum();
+        let mut expression = String::with_capacity(length);
+        for (keyword, parts) in clauses {
             if !parts.is_empty() {
                 if !expression.is_empty() {
                     expression.push(' ');

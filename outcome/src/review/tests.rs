@@ -98,7 +98,10 @@ fn a_notice_is_never_taken_for_an_outcome_nor_the_reverse() {
 fn one_notice_per_session_and_conflicting_status_in_the_entitys_group() {
     let mut notice = parse_review(&example().to_string()).unwrap();
     assert_eq!(notice.group_id(), "entity-uuid");
-    assert_eq!(notice.deduplication_id(), "bio-session-uuid:review:rejected");
+    assert_eq!(
+        notice.deduplication_id(),
+        "bio-session-uuid:review:rejected"
+    );
     notice.entity_id = None;
     assert_eq!(notice.group_id(), "bio-session-uuid");
     notice.conflicting.status = Status::Expired;

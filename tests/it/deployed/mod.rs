@@ -150,6 +150,7 @@ impl Deployed {
         support::Stack {
             table: self.output("SessionsTableName").to_owned(),
             queue_url: self.output("OutcomesQueueUrl").to_owned(),
+            reviews_url: self.output("ReviewsQueueUrl").to_owned(),
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
         }

@@ -99,6 +99,7 @@ async fn a_first_event_is_stored_as_its_session_record() {
         assert!(stored.applied_by.is_some(), "{session}");
         let stored = SessionRecord {
             applied_by: None,
+            reviews_owed: Vec::new(),
             ..stored
         };
         assert_eq!(stored, SessionRecord::from(&event), "{session}");

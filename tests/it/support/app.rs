@@ -151,6 +151,7 @@ impl TestApp {
             storage: Storage {
                 sessions_table: stack.table.clone(),
                 outcomes_queue_url: stack.queue_url.clone(),
+                reviews_queue_url: Some(stack.reviews_url.clone()),
             },
         };
         let receiver = Arc::new(

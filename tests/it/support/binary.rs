@@ -29,6 +29,7 @@ impl Env {
                 ("GU1_WEBHOOK_SECRETS", secrets.to_owned()),
                 ("SESSIONS_TABLE", stack.table.clone()),
                 ("OUTCOMES_QUEUE_URL", stack.queue_url.clone()),
+                ("REVIEWS_QUEUE_URL", stack.reviews_url.clone()),
                 ("RUST_LOG", "info".into()),
                 // The credential chain never reaches for instance metadata
                 // (outside 127.0.0.0/8) in a test.

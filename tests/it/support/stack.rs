@@ -29,12 +29,14 @@ pub fn patient(config: &SdkConfig) -> SdkConfig {
         .build()
 }
 
-/// A fresh table and queue on moto, and clients that always reach moto, for
-/// a test's own checks (whatever the receiver under test is pointed at).
+/// A fresh table and queues (outcomes, reviews) on moto, and clients that
+/// always reach moto, for a test's own checks (whatever the receiver under
+/// test is pointed at).
 #[derive(Clone)]
 pub struct Stack {
     pub table: String,
     pub queue_url: String,
+    pub reviews_url: String,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
 }
@@ -50,17 +52,25 @@ impl Stack {
         local::create_table(&dynamodb, &table)
             .await
             .expect("create table");
-        let queue_name = if fifo {
-            format!("{}.fifo", unique("outcomes"))
-        } else {
-            unique("outcomes")
+        let queue = |name: &str| {
+            let name = if fifo {
+                format!("{}.fifo", unique(name))
+            } else {
+                unique(name)
+            };
+            let sqs = sqs.clone();
+            async move {
+                local::create_queue(&sqs, &name)
+                    .await
+                    .expect("create queue")
+            }
         };
-        let queue_url = local::create_queue(&sqs, &queue_name)
-            .await
-            .expect("create queue");
+        let queue_url = queue("outcomes").await;
+        let reviews_url = queue("reviews").await;
         Stack {
             table,
             queue_url,
+            reviews_url,
             dynamodb,
             sqs,
         }
@@ -147,15 +157,29 @@ impl Stack {
             .len()
     }
 
-    /// Every message on the queue (received once each, never deleted:
-    /// the visibility timeout keeps them out of later receives).
+    /// Every message on the outcomes queue (received once each, never
+    /// deleted: the visibility timeout keeps them out of later receives).
     pub async fn messages(&self) -> Vec<aws_sdk_sqs::types::Message> {
+        self.messages_on(&self.queue_url).await
+    }
+
+    /// Every review notice on the reviews queue, parsed (received once each).
+    pub async fn review_bodies(&self) -> Vec<Value> {
+        self.messages_on(&self.reviews_url)
+            .await
+            .iter()
+            .map(|m| serde_json::from_str(m.body().unwrap_or("null")).expect("json body"))
+            .collect()
+    }
+
+    /// Every message on the queue at `url`, received once each.
+    pub async fn messages_on(&self, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
         let mut all = Vec::new();
         loop {
             let batch = self
                 .sqs
                 .receive_message()
-                .queue_url(&self.queue_url)
+                .queue_url(url)
                 .max_number_of_messages(10)
                 .visibility_timeout(600)
                 .message_attribute_names("All")

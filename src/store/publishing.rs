@@ -1,0 +1,204 @@
+//! The writes of the publish protocol ([`crate::outbox`]): claim the lease,
+//! mark what went on the queue, settle, give the lease back. Each is one
+//! conditional `UpdateItem` on the session's item.
+//!
+//! `pendingOutcome` means "something is owed to consumers": the outcome, or
+//! a review notice that a reversal owes ([`REVIEWS_OWED_ATTR`]). It leaves
+//! the item (and the sweeper's index) only when nothing is: with the mark of
+//! the outcome when no notice is owed (the usual case, one write), else with
+//! [`SessionStore::settle`] once the last notice is out.
+
+use super::update::{n, s};
+use super::*;
+use crate::session::{OwedReview, SessionId, SessionRecord, SessionStatus, WriteToken};
+
+/// What [`SessionStore::mark_published`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Marked {
+    /// Marked, and nothing else owed: the session left the index.
+    Settled,
+    /// Marked, but these review notices are owed too: the session stays
+    /// pending until they are out.
+    ReviewsOwed(Vec<OwedReview>),
+    /// Another publisher had marked the outcome already.
+    ByAnother,
+}
+
+impl SessionStore {
+    /// Takes the publish lease of an unpublished outcome whose lease has
+    /// lapsed (or was released), for `writer`. Returns the session as it now
+    /// stands, or `None` when someone else holds the lease or nothing is
+    /// owed. A retried claim whose first attempt landed finds `writer`
+    /// holding the lease and returns the session too.
+    pub async fn claim_outcome(
+        &self,
+        session: &SessionId,
+        writer: &WriteToken,
+        now_ms: u64,
+        lease_until_ms: u64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let mut update = Update::default();
+        let result = update
+            .set(LEASE_UNTIL_ATTR, n(lease_until_ms))
+            .set(LEASE_HOLDER_ATTR, s(writer.as_str()))
+            .name("#pendingOutcome", PENDING_ATTR)
+            .value(":now", n(now_ms))
+            .request(&self.client, &self.table, session)
+            .condition_expression(
+                "attribute_exists(#pendingOutcome) AND \
+                 (attribute_not_exists(#publishLeaseUntil) OR #publishLeaseUntil <= :now)",
+            )
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        const OPERATION: &str = "UpdateItem (claim)";
+        match conditional(OPERATION, result)? {
+            Conditional::Done(output) => Ok(Some(read(OPERATION, output.attributes.as_ref())?)),
+            Conditional::Refused(stored) => {
+                let record = read(OPERATION, stored.as_ref())?;
+                Ok(record.lease_held_by(writer, now_ms).then_some(record))
+            }
+        }
+    }
+
+    /// Marks the outcome as on the queue. When no review notice is owed, the
+    /// same write drops the session from the unpublished index and ends the
+    /// lease ([`Marked::Settled`]); when one is, the outcome is marked alone
+    /// and the lease kept for the notices. A retry of our own mark, whose
+    /// first attempt landed, is not [`Marked::ByAnother`].
+    pub async fn mark_published(
+        &self,
+        session: &SessionId,
+        message_id: &str,
+        now_ms: u64,
+    ) -> Result<Marked, StoreError> {
+        let mut update = Update::default();
+        let result = update
+            .set(PUBLISHED_AT_ATTR, s(rfc3339(now_ms)))
+            .set(MESSAGE_ID_ATTR, s(message_id))
+            .remove(PENDING_ATTR)
+            .remove(LEASE_UNTIL_ATTR)
+            .remove(LEASE_HOLDER_ATTR)
+            .name("#reviewsOwed", REVIEWS_OWED_ATTR)
+            .request(&self.client, &self.table, session)
+            .condition_expression(
+                "attribute_not_exists(#outcomePublishedAt) AND attribute_not_exists(#reviewsOwed)",
+            )
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        let stored = match conditional("UpdateItem (mark published)", result)? {
+            Conditional::Done(_) => return Ok(Marked::Settled),
+            Conditional::Refused(stored) => stored.unwrap_or_default(),
+        };
+        match stored.get(MESSAGE_ID_ATTR).and_then(|id| id.as_s().ok()) {
+            Some(id) if id == message_id => Ok(Marked::Settled),
+            Some(_) => Ok(Marked::ByAnother),
+            None if stored.contains_key(REVIEWS_OWED_ATTR) => {
+                self.mark_outcome_only(session, message_id, now_ms).await
+            }
+            // The item is gone: nothing to mark.
+            None => Ok(Marked::ByAnother),
+        }
+    }
+
+    /// The outcome's mark alone, leaving the pending entry and the lease for
+    /// the review notices that are owed too.
+    async fn mark_outcome_only(
+        &self,
+        session: &SessionId,
+        message_id: &str,
+        now_ms: u64,
+    ) -> Result<Marked, StoreError> {
+        let mut update = Update::default();
+        let result = update
+            .set(PUBLISHED_AT_ATTR, s(rfc3339(now_ms)))
+            .set(MESSAGE_ID_ATTR, s(message_id))
+            .request(&self.client, &self.table, session)
+            .condition_expression("attribute_not_exists(#outcomePublishedAt)")
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        const OPERATION: &str = "UpdateItem (mark outcome)";
+        match conditional(OPERATION, result)? {
+            Conditional::Done(output) => Ok(Marked::ReviewsOwed(
+                read(OPERATION, output.attributes.as_ref())?.reviews_owed,
+            )),
+            Conditional::Refused(_) => Ok(Marked::ByAnother),
+        }
+    }
+
+    /// Moves the review notice of `status` from owed to published. `false`
+    /// if it was not owed (already marked by another publisher).
+    pub async fn mark_review_published(
+        &self,
+        session: &SessionId,
+        status: SessionStatus,
+    ) -> Result<bool, StoreError> {
+        let set = || AttributeValue::Ss(vec![status.as_str().to_owned()]);
+        let mut update = Update::default();
+        let result = update
+            .delete(REVIEWS_OWED_ATTR, set())
+            .add(REVIEWS_PUBLISHED_ATTR, set())
+            .value(":status", s(status.as_str()))
+            .request(&self.client, &self.table, session)
+            .condition_expression("contains(#reviewsOwed, :status)")
+            .send()
+            .await;
+        Ok(matches!(
+            conditional("UpdateItem (mark review published)", result)?,
+            Conditional::Done(_)
+        ))
+    }
+
+    /// Drops the session from the unpublished index and ends `holder`'s
+    /// lease, if nothing is owed any more. `false` when something is (a
+    /// notice owed since the holder read the item) or the lease is not
+    /// `holder`'s: then the session stays pending for the next publisher.
+    pub async fn settle(
+        &self,
+        session: &SessionId,
+        holder: &WriteToken,
+    ) -> Result<bool, StoreError> {
+        let mut update = Update::default();
+        let result = update
+            .remove(PENDING_ATTR)
+            .remove(LEASE_UNTIL_ATTR)
+            .remove(LEASE_HOLDER_ATTR)
+            .name("#reviewsOwed", REVIEWS_OWED_ATTR)
+            .name("#outcomePublishedAt", PUBLISHED_AT_ATTR)
+            .value(":holder", s(holder.as_str()))
+            .request(&self.client, &self.table, session)
+            .condition_expression(
+                "attribute_not_exists(#reviewsOwed) AND attribute_exists(#outcomePublishedAt) \
+                 AND #publishLeaseHolder = :holder",
+            )
+            .send()
+            .await;
+        Ok(matches!(
+            conditional("UpdateItem (settle)", result)?,
+            Conditional::Done(_)
+        ))
+    }
+
+    /// Gives up the lease `writer` holds (if it holds one), so that the next
+    /// redelivery can publish at once instead of waiting for it to lapse.
+    pub async fn release_lease(
+        &self,
+        session: &SessionId,
+        writer: &WriteToken,
+    ) -> Result<(), StoreError> {
+        let mut update = Update::default();
+        let result = update
+            .remove(LEASE_UNTIL_ATTR)
+            .remove(LEASE_HOLDER_ATTR)
+            .value(":holder", s(writer.as_str()))
+            .request(&self.client, &self.table, session)
+            .condition_expression("#publishLeaseHolder = :holder")
+            .send()
+            .await;
+        // Refused: the lease is no longer ours, so nothing to give up.
+        conditional("UpdateItem (release lease)", result).map(drop)
+    }
+}
