@@ -95,7 +95,9 @@ impl Receiver {
             .map(|v| v.as_bytes())
             .collect();
         self.keyring.verify(body, &signatures).await?;
-        let event = match parse_delivery(body)? {
+        let delivery = parse_delivery(body)?;
+        log.authentic = true;
+        let event = match delivery {
             Delivery::Session(event) => event,
             Delivery::Ignored { event } => {
                 log.event = Some(event);
@@ -137,6 +139,8 @@ struct DeliveryLog {
     session_id: Option<SessionId>,
     incoming: Option<&'static str>,
     stored: Option<&'static str>,
+    /// Signed with a configured secret and readable (not refused `401`/`400`).
+    authentic: bool,
     version: Option<u64>,
 }
 
@@ -173,6 +177,9 @@ impl DeliveryLog {
             ),
         };
         crate::metrics::delivery(result);
+        if self.authentic {
+            crate::metrics::authentic_delivery();
+        }
         tracing::info!(
             result,
             status_code,

@@ -80,6 +80,38 @@ fn metric_alarms_watch_what_the_code_emits() {
     let failures = our_dimensions(alarm_with_metric(&t, metrics::PUBLISH_FAILURES));
     assert_eq!(failures, BTreeSet::from([pair("FunctionName", &receiver)]));
 
+    // No authentic delivery for NoDeliveryAlarmHours hours: off by default;
+    // an hour with no data at all is an hour without one.
+    let silence = alarm_with_metric(&t, metrics::AUTHENTIC_DELIVERIES);
+    assert_eq!(
+        our_dimensions(silence),
+        BTreeSet::from([pair("FunctionName", &receiver)])
+    );
+    assert_eq!(default_number(&t, "NoDeliveryAlarmHours"), 0);
+    let condition = text(at(silence, &["Condition"]));
+    assert!(
+        !condition_holds(&t, &condition),
+        "{condition} is off by default"
+    );
+    let properties = at(silence, &["Properties"]);
+    for (key, value) in [
+        ("Period", "3600"),
+        ("Threshold", "1"),
+        ("ComparisonOperator", "LessThanThreshold"),
+        ("TreatMissingData", "breaching"),
+    ] {
+        assert_eq!(text(at(properties, &[key])), value, "{key}");
+    }
+    for key in ["EvaluationPeriods", "DatapointsToAlarm"] {
+        assert_eq!(
+            ref_target(at(properties, &[key])).as_deref(),
+            Some("NoDeliveryAlarmHours")
+        );
+    }
+    // CloudWatch evaluates at most a day.
+    let hours = at(&t, &["Parameters", "NoDeliveryAlarmHours"]);
+    assert!(text(at(hours, &["MaxValue"])).parse::<u64>().unwrap() * 3600 <= 86_400);
+
     // Identity conflicts: one alarm per function that emits them.
     let reconcile = format!("Ref:{}", resource_name(&t, reconciler(&t)));
     let watched: BTreeSet<_> = resources_of_type(&t, "AWS::CloudWatch::Alarm")

@@ -10,11 +10,14 @@
 //! | `storage` | the table, its index, the FIFO queue: tests |
 //! | `iam` | every grant named and called by the code: helpers and test |
 //! | `alarms` | every metric alarm on what the code emits: helpers and test |
+//! | `dashboard` | every widget reads a metric the code emits (names, dimensions, results), or one of the stack's AWS metrics or log groups; what it must show: tests |
+//! | `widgets` | reading the dashboard's body: its widgets, a metric widget's lines |
 //! | `runbook` | every alarm has an entry in docs/operations.md, every entry an alarm: test |
 //! | `queue_policy` | the queues' policies (who may send, who may receive), the visibility timeout, the DLQ's ARN: tests |
 //! | `security` | the optional baseline: the table's customer key and its grants, the roles' permissions boundary, the API key's KMS key, the rule on reconciliation's parameters: tests |
 
 mod alarms;
+mod dashboard;
 mod functions;
 mod iam;
 mod queue_policy;
@@ -22,4 +25,5 @@ mod resources;
 mod runbook;
 mod security;
 mod storage;
+mod widgets;
 mod yaml;

@@ -13,7 +13,10 @@ const OPERATIONS: &str = include_str!("../../../docs/operations.md");
 const COLUMNS: [&str; 4] = ["Alarm", "Means", "Check", "Do"];
 
 /// How an entry marks an alarm that exists only under a template condition.
-const CONDITION_MARKS: [(&str, &str); 1] = [("HasReconcile", "*with reconciliation*")];
+const CONDITION_MARKS: [(&str, &str); 2] = [
+    ("HasReconcile", "*with reconciliation*"),
+    ("HasNoDeliveryAlarm", "*with `NoDeliveryAlarmHours`*"),
+];
 
 /// The text of the `## title` section of a Markdown document, up to the
 /// next `## ` heading.
