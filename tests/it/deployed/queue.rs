@@ -110,14 +110,16 @@ async fn only_the_stacks_roles_send_and_the_listed_workers_receive() {
     let queue_url = deployed.output("OutcomesQueueUrl").to_owned();
     let dlq = deployed.output("OutcomesDeadLetterQueueArn").to_owned();
     let dlq_url = deployed.output("OutcomesDeadLetterQueueUrl").to_owned();
+    let reviews = deployed.output("ReviewsQueueArn").to_owned();
+    let reviews_url = deployed.output("ReviewsQueueUrl").to_owned();
     let account = queue.split(':').nth(4).expect("an account in the ARN");
 
-    // An outsider IAM lets send to both queues: the queues' policies refuse.
+    // An outsider IAM lets send to every queue: the queues' policies refuse.
     let policy = format!(
-        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sqs:SendMessage","Resource":["{queue}","{dlq}"]}}]}}"#
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sqs:SendMessage","Resource":["{queue}","{reviews}","{dlq}"]}}]}}"#
     );
     let outsider = role(&unique("deploy-test-outsider"), account, Some(policy)).await;
-    for resource in [&queue, &dlq] {
+    for resource in [&queue, &reviews, &dlq] {
         let simulated = aws(&[
             "iam",
             "simulate-principal-policy",
@@ -141,6 +143,10 @@ async fn only_the_stacks_roles_send_and_the_listed_workers_receive() {
         "an outsider's send to the outcomes queue",
     );
     refused(
+        send(&as_outsider, &reviews_url).await,
+        "an outsider's send to the reviews queue",
+    );
+    refused(
         send(&as_outsider, &dlq_url).await,
         "an outsider's send to the dead-letter queue",
     );
@@ -154,7 +160,7 @@ async fn only_the_stacks_roles_send_and_the_listed_workers_receive() {
         "the outsider is no consumer, yet it may receive"
     );
     println!(
-        "   a role outside the stack with sqs:SendMessage in its IAM policy: refused by both queues"
+        "   a role outside the stack with sqs:SendMessage in its IAM policy: refused by all three queues"
     );
 
     // The listed workers' role: receives what the receiver published.
@@ -212,5 +218,46 @@ async fn only_the_stacks_roles_send_and_the_listed_workers_receive() {
     );
     println!(
         "   the workers' role (ConsumerPrincipalArns): received, changed visibility, deleted; its send refused"
+    );
+
+    // A reversal of that outcome: one review notice, on the reviews queue.
+    deployed.deliver(&seed::rejected(&session)).await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let notice = loop {
+        let batch = as_consumer
+            .receive_message()
+            .queue_url(&reviews_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("the workers' role may not receive notices: {err:?}"))
+            .messages
+            .unwrap_or_default();
+        if let Some(notice) = batch
+            .iter()
+            .filter_map(|m| gu1_outcome::review::parse_review(m.body()?).ok())
+            .find(|notice| notice.session_id == session)
+        {
+            break notice;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the review notice of {session} never reached the workers' role"
+        );
+    };
+    assert_eq!(
+        (
+            notice.kept.status.as_str(),
+            notice.conflicting.status.as_str()
+        ),
+        ("approved", "rejected")
+    );
+    refused(
+        send(&as_consumer, &reviews_url).await,
+        "the workers' role's send to the reviews queue",
+    );
+    println!(
+        "   a reversal: one review notice on the reviews queue, received by the workers' role"
     );
 }

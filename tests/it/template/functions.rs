@@ -41,6 +41,7 @@ fn only_the_receiver_reads_the_secret_and_both_find_table_and_queue() {
     let t = template();
     let table_name = resources_of_type(&t, "AWS::DynamoDB::Table")[0].0.clone();
     let (queue_name, _) = outcomes_queue(&t);
+    let (reviews_name, _) = reviews_queue(&t);
     assert_eq!(
         env_ref(&t, receiver(&t), config::SECRETS_ARN_VAR).as_deref(),
         Some("WebhookSecretArn")
@@ -73,6 +74,11 @@ fn only_the_receiver_reads_the_secret_and_both_find_table_and_queue() {
         assert_eq!(
             env_ref(&t, function, config::QUEUE_VAR),
             Some(queue_name.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            env_ref(&t, function, config::REVIEWS_QUEUE_VAR),
+            Some(reviews_name.clone()),
             "{name}"
         );
     }

@@ -1,5 +1,5 @@
-//! The queue's trust boundary: only the stack's functions may send to the
-//! outcomes queue, nobody to its dead-letter queue; the workers' roles in
+//! The queues' trust boundary: only the stack's functions may send to the
+//! outcomes and reviews queues, nobody to their dead-letter queue; the workers' roles in
 //! `ConsumerPrincipalArns` may receive, delete and change visibility, and
 //! nothing more is granted (nothing at all by default); the visibility
 //! timeout is a parameter; the dead-letter queue's ARN is an output.
@@ -61,34 +61,61 @@ fn arn_of(value: &Value) -> Option<String> {
     }
 }
 
+/// The resources a statement's `Resource` names (one `!GetAtt X.Arn`, or a
+/// list of them), sorted.
+fn arns_of(value: &Value) -> Vec<String> {
+    let mut arns: Vec<String> = match untag(value) {
+        Value::Sequence(items) => items.iter().filter_map(arn_of).collect(),
+        _ => arn_of(value).into_iter().collect(),
+    };
+    arns.sort();
+    arns
+}
+
+/// The names of the message queues (outcomes, reviews), sorted.
+fn message_queue_names(t: &Value) -> Vec<String> {
+    message_queues(t)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// The dead-letter queue the message queues share.
 fn the_dead_letter_queue(t: &Value) -> String {
-    let (_, queue) = outcomes_queue(t);
-    let target = at(
-        queue,
-        &["Properties", "RedrivePolicy", "deadLetterTargetArn"],
-    );
-    arn_of(target).expect("deadLetterTargetArn is !GetAtt <queue>.Arn")
+    let targets: BTreeSet<String> = message_queues(t)
+        .into_iter()
+        .map(|(_, queue)| {
+            let target = at(
+                queue,
+                &["Properties", "RedrivePolicy", "deadLetterTargetArn"],
+            );
+            arn_of(target).expect("deadLetterTargetArn is !GetAtt <queue>.Arn")
+        })
+        .collect();
+    assert_eq!(targets.len(), 1, "one dead-letter queue: {targets:?}");
+    targets.into_iter().next().unwrap_or_default()
 }
 
 #[test]
-fn only_the_stacks_functions_send_to_the_queue() {
+fn only_the_stacks_functions_send_to_the_queues() {
     let t = template();
-    let (queue, _) = outcomes_queue(&t);
-    let document = policy_of(&t, &queue);
+    let queues = message_queue_names(&t);
+    let document = policy_of(&t, &queues[0]);
+    assert!(
+        std::ptr::eq(document, policy_of(&t, &queues[1])),
+        "one policy on both queues"
+    );
     let denies: Vec<&Value> = all_statements(document)
         .into_iter()
         .filter(|s| text(at(s, &["Effect"])) == "Deny")
         .collect();
-    assert_eq!(denies.len(), 1, "one Deny on the outcomes queue");
+    assert_eq!(denies.len(), 1, "one Deny on the queues");
     let deny = denies[0];
     // Every principal, only SendMessage: administrators still manage the
     // queue and same-account workers with IAM permissions still receive.
     assert_eq!(text(at(deny, &["Principal"])), "*");
     assert_eq!(actions(deny), ["sqs:SendMessage"]);
-    assert_eq!(
-        arn_of(at(deny, &["Resource"])).as_deref(),
-        Some(queue.as_str())
-    );
+    assert_eq!(arns_of(at(deny, &["Resource"])), queues);
     let condition = untag(at(deny, &["Condition"]))
         .as_mapping()
         .expect("a condition");
@@ -160,10 +187,7 @@ fn nobody_sends_to_the_dead_letter_queue() {
     assert_eq!(text(at(deny, &["Effect"])), "Deny");
     assert_eq!(text(at(deny, &["Principal"])), "*");
     assert_eq!(actions(deny), ["sqs:SendMessage"]);
-    assert_eq!(
-        arn_of(at(deny, &["Resource"])).as_deref(),
-        Some(dlq.as_str())
-    );
+    assert_eq!(arns_of(at(deny, &["Resource"])), [dlq]);
     // No principal is exempt; only SQS itself (moving messages after
     // QueueMaxReceiveCount receives) is left out.
     let condition = untag(at(deny, &["Condition"]))
@@ -182,8 +206,8 @@ fn nobody_sends_to_the_dead_letter_queue() {
 #[test]
 fn consumers_are_granted_receive_only_and_nothing_by_default() {
     let t = template();
-    let (queue, _) = outcomes_queue(&t);
-    let document = policy_of(&t, &queue);
+    let queues = message_queue_names(&t);
+    let document = policy_of(&t, &queues[0]);
     let parameter = at(&t, &["Parameters", "ConsumerPrincipalArns"]);
     assert_eq!(text(at(parameter, &["Type"])), "CommaDelimitedList");
     assert_eq!(text(at(parameter, &["Default"])), "");
@@ -224,10 +248,7 @@ fn consumers_are_granted_receive_only_and_nothing_by_default() {
     .map(String::from)
     .into();
     assert_eq!(granted, expected);
-    assert_eq!(
-        arn_of(at(allow, &["Resource"])).as_deref(),
-        Some(queue.as_str())
-    );
+    assert_eq!(arns_of(at(allow, &["Resource"])), queues);
 
     // A queue policy cannot grant kms:Decrypt: the descriptions say what
     // the key policy must allow instead.
@@ -251,11 +272,13 @@ fn visibility_timeout_is_a_parameter_and_the_dlq_arn_an_output() {
         text(at(parameter, &["Description"])).contains("six times"),
         "the description gives AWS's guidance"
     );
-    let (_, queue) = outcomes_queue(&t);
-    assert_eq!(
-        ref_target(at(queue, &["Properties", "VisibilityTimeout"])).as_deref(),
-        Some("QueueVisibilityTimeout")
-    );
+    for (name, queue) in message_queues(&t) {
+        assert_eq!(
+            ref_target(at(queue, &["Properties", "VisibilityTimeout"])).as_deref(),
+            Some("QueueVisibilityTimeout"),
+            "{name}"
+        );
+    }
 
     let dlq = the_dead_letter_queue(&t);
     let output = at(&t, &["Outputs", "OutcomesDeadLetterQueueArn", "Value"]);

@@ -105,12 +105,29 @@ pub(super) fn resource_name(t: &Value, wanted: &Value) -> String {
         .expect("function is a resource")
 }
 
-/// The outcomes queue: the queue with a redrive policy (the other is its DLQ).
-pub(super) fn outcomes_queue(t: &Value) -> (String, &Value) {
-    let queues: Vec<_> = resources_of_type(t, "AWS::SQS::Queue")
+/// The queues the stack publishes to (outcomes, reviews): those with a
+/// redrive policy (the other is their dead-letter queue), by name.
+pub(super) fn message_queues(t: &Value) -> Vec<(String, &Value)> {
+    let mut queues: Vec<_> = resources_of_type(t, "AWS::SQS::Queue")
         .into_iter()
         .filter(|(_, q)| get(at(q, &["Properties"]), "RedrivePolicy").is_some())
         .collect();
-    assert_eq!(queues.len(), 1, "one queue with a dead-letter queue");
-    queues[0].clone()
+    queues.sort_by(|a, b| a.0.cmp(&b.0));
+    let names: Vec<&str> = queues.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["OutcomesQueue", "ReviewsQueue"],
+        "two queues with a dead-letter queue"
+    );
+    queues
+}
+
+/// The outcomes queue.
+pub(super) fn outcomes_queue(t: &Value) -> (String, &Value) {
+    message_queues(t).swap_remove(0)
+}
+
+/// The reviews queue.
+pub(super) fn reviews_queue(t: &Value) -> (String, &Value) {
+    message_queues(t).swap_remove(1)
 }

@@ -75,23 +75,30 @@ fn default_queue_is_fifo_with_explicit_deduplication() {
         text(at(&t, &["Parameters", "QueueType", "Default"])),
         "fifo"
     );
-    let (_, queue) = outcomes_queue(&t);
-    let props = at(queue, &["Properties"]);
-    let property = |name| text(with_defaults(&t, at(props, &[name])));
-    assert_eq!(property("FifoQueue"), "true");
-    // The publisher sends MessageDeduplicationId = sessionId:status.
-    assert_eq!(property("ContentBasedDeduplication"), "false");
-    // High throughput: per message group (the entity, else the session).
-    assert_eq!(property("DeduplicationScope"), "messageGroup");
-    assert_eq!(property("FifoThroughputLimit"), "perMessageGroupId");
-    // The code decides FIFO by the queue URL ending in `.fifo`.
-    assert!(sub_text(with_defaults(&t, at(props, &["QueueName"]))).ends_with(".fifo"));
+    for (name, queue) in message_queues(&t) {
+        let props = at(queue, &["Properties"]);
+        let property = |key| text(with_defaults(&t, at(props, &[key])));
+        assert_eq!(property("FifoQueue"), "true", "{name}");
+        // The publisher sends MessageDeduplicationId = sessionId:status
+        // (sessionId:review:status for a notice).
+        assert_eq!(property("ContentBasedDeduplication"), "false", "{name}");
+        // High throughput: per message group (the entity, else the session).
+        assert_eq!(property("DeduplicationScope"), "messageGroup", "{name}");
+        assert_eq!(
+            property("FifoThroughputLimit"),
+            "perMessageGroupId",
+            "{name}"
+        );
+        // The code decides FIFO by the queue URL ending in `.fifo`.
+        assert!(sub_text(with_defaults(&t, at(props, &["QueueName"]))).ends_with(".fifo"));
 
-    // A FIFO queue needs a FIFO dead-letter queue.
-    let dlq = dead_letter_target(props);
-    let dlq_props = at(&t, &["Resources", &dlq, "Properties"]);
-    assert_eq!(
-        text(with_defaults(&t, at(dlq_props, &["FifoQueue"]))),
-        "true"
-    );
+        // A FIFO queue needs a FIFO dead-letter queue.
+        let dlq = dead_letter_target(props);
+        let dlq_props = at(&t, &["Resources", &dlq, "Properties"]);
+        assert_eq!(
+            text(with_defaults(&t, at(dlq_props, &["FifoQueue"]))),
+            "true",
+            "{name}"
+        );
+    }
 }
