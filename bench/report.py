@@ -125,6 +125,7 @@ def main():
             for lang, piece in compare.items() if lang != "rust" and piece and rust
         },
         "coldstart": load(os.path.join(args.pieces, "coldstart.json")),
+        "first_delivery_lambda": load(os.path.join(args.pieces, "first-delivery.json")),
         "zip": None,
     }
     if args.zip:
@@ -150,6 +151,20 @@ def main():
         if cold.get("ms") and (cold.get(name) or {}).get("ms"):
             print(f"  cold start median: receiver {cold['ms']['median']} ms, {label} "
                   f"{cold[name]['ms']['median']} ms (same run)")
+    lam = results["first_delivery_lambda"] or {}
+    if lam.get("skipped"):
+        print(f"  first delivery as Lambda runs it: SKIPPED ({lam['skipped']})")
+    for name, setting in (lam.get("settings") or {}).items():
+        cpu, v = setting["cpu_limit"], setting["variants"]
+        limit = f"{cpu['quota_us']}/{cpu['period_us']} us" if cpu["applied"] else f"UNTHROTTLED ({cpu['reason']})"
+        cell = lambda variant, key: "{median} ms (p90 {p90})".format(**v[variant][key]) if key in v[variant] else "-"  # noqa: E731
+        print(f"  first delivery as Lambda runs it, CPU {limit}, HTTPS, median:")
+        for label, key in (("INIT + first", "init_plus_first_ms"), ("  the same, emulator out", "init_plus_first_own_ms"),
+                           ("first delivery, emulator out", "first_own_ms"), ("warm delivery, emulator out", "warm_own_ms")):
+            print(f"    {label:<30} receiver {cell('receiver', key)}, bare {cell('bare', key)}")
+        if "receiver_first_own_over_warm_own" in setting:
+            print(f"    receiver first / warm, emulator out: {setting['receiver_first_own_over_warm_own']}x "
+                  "(issue 20's aim with connections opened in INIT: <= 1.5x; not judged here)")
     for check in results["bars"]:
         # A smoke run's few iterations say nothing about the bars.
         status = "not judged (smoke)" if args.mode == "smoke" else "PASS" if check["pass"] else "FAIL"
