@@ -16,7 +16,9 @@
 
 use crate::session::{SessionEvent, SessionRecord, SessionStatus};
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::MessageAttributeValue;
+use aws_sdk_sqs::types::{
+    MessageAttributeValue, MessageSystemAttributeNameForSends, MessageSystemAttributeValue,
+};
 use gu1_outcome::review::{self, Conflicting, Kept, REVIEW_SCHEMA_VERSION, ReviewNotice};
 use gu1_outcome::{Decision, Outcome, SCHEMA_VERSION, Status, attributes};
 
@@ -181,9 +183,36 @@ impl Queue {
                 .message_group_id(group)
                 .message_deduplication_id(deduplication);
         }
+        if let Some(header) = trace_header() {
+            let value = MessageSystemAttributeValue::builder()
+                .data_type("String")
+                .string_value(header)
+                .build()
+                .map_err(SendError::new)?;
+            request = request.message_system_attributes(
+                MessageSystemAttributeNameForSends::AwsTraceHeader,
+                value,
+            );
+        }
         let output = request.send().await.map_err(SendError::new)?;
         Ok(output.message_id.unwrap_or_default())
     }
+}
+
+/// The variable the Lambda runtime sets to the invocation's X-Ray trace
+/// header (`Root=1-...;Parent=...;Sampled=1`) before each invocation.
+pub const TRACE_ID_VAR: &str = "_X_AMZN_TRACE_ID";
+
+/// The current invocation's trace header, for the message's `AWSTraceHeader`
+/// system attribute: a consumer's trace (an SQS-triggered Lambda continues
+/// it by itself) links to the delivery, sweep or reconciliation that sent
+/// the message. `None` outside Lambda, or for a value SQS would refuse.
+fn trace_header() -> Option<String> {
+    let header = std::env::var(TRACE_ID_VAR).ok()?;
+    let plausible = header.starts_with("Root=")
+        && header.len() <= 256
+        && header.bytes().all(|b| b.is_ascii_graphic());
+    plausible.then_some(header)
 }
 
 #[cfg(test)]

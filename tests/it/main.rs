@@ -12,6 +12,7 @@
 //! | `outages` | the real binary behind a proxy that fails one AWS service at a time |
 //! | `own_write` | a write whose answer is lost or late still publishes, once |
 //! | `metrics` | the EMF metrics of the real binary in Lambda's environment: the time from Gu1 to the queue |
+//! | `traces` | the real binary in Lambda mode (a fake Runtime API): the trace header onto the message, the log keys |
 //! | `serve` | what a socket can do to `serve` |
 //! | `binary` | the real binary: logs, TLS to AWS, fail-closed start, `--version` |
 //! | `consumer` | a worker on the consumer kit (`gu1_outcome::batch`) over a poisoned FIFO batch of real messages |
@@ -43,4 +44,5 @@ mod reconcile;
 mod secrets;
 mod serve;
 mod template;
+mod traces;
 mod trust;

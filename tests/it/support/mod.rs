@@ -23,6 +23,7 @@ mod endpoints;
 pub mod gu1;
 mod moto;
 pub mod proxy;
+pub mod runtime_api;
 pub mod seed;
 mod stack;
 
