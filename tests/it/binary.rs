@@ -312,26 +312,3 @@ async fn sweep_with_profile(
         .map(|body| body["sessionId"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
-
-/// `--version` names the release a deployment runs (the number in
-/// Cargo.toml, which `scripts/release` tags), and `--help` shows the usage;
-/// neither needs any configuration.
-#[test]
-fn version_and_help_answer_without_configuration() {
-    let run = |arg: &str| {
-        Command::new(env!("CARGO_BIN_EXE_gu1-webhook"))
-            .env_clear()
-            .arg(arg)
-            .output()
-            .expect("run gu1-webhook")
-    };
-    let version = run("--version");
-    assert!(version.status.success());
-    assert_eq!(
-        String::from_utf8_lossy(&version.stdout).trim(),
-        format!("gu1-webhook {}", env!("CARGO_PKG_VERSION"))
-    );
-    let help = run("--help");
-    assert!(help.status.success());
-    assert!(String::from_utf8_lossy(&help.stdout).starts_with("usage: gu1-webhook"));
-}

@@ -14,7 +14,8 @@
 //! | `metrics` | the EMF metrics of the real binary in Lambda's environment: the time from Gu1 to the queue |
 //! | `traces` | the real binary in Lambda mode (a fake Runtime API): the trace header onto the message, the log keys |
 //! | `serve` | what a socket can do to `serve` |
-//! | `binary` | the real binary: logs, TLS to AWS, fail-closed start, `--version` |
+//! | `binary` | the real binary: logs, TLS to AWS, fail-closed start |
+//! | `cli` | the real binary's command line: `--help`, each command's, `--version`, exit 2 on a mistake |
 //! | `consumer` | a worker on the consumer kit (`gu1_outcome::batch`) over a poisoned FIFO batch of real messages |
 //! | `cost` | what each `events/` item costs in DynamoDB: under one write unit |
 //! | `consumer_python` | the Python consumer of `docs/consumers.md` (Powertools) over the same, FIFO and standard |
@@ -28,6 +29,7 @@
 mod support;
 
 mod binary;
+mod cli;
 mod consumer;
 mod consumer_python;
 mod cost;
