@@ -170,7 +170,7 @@ impl Outbox {
         };
         let session = &record.session_id;
         for review in &owed {
-            self.publish_review(session, review).await?;
+            self.publish_review(record, review).await?;
         }
         let Some(holder) = &record.lease_holder else {
             return Ok(Published::Sent);
@@ -212,21 +212,21 @@ impl Outbox {
         Ok(marked)
     }
 
-    /// Sends one owed review notice (the body stored when the conflict was
-    /// recorded) and marks it.
+    /// Sends one review notice `record` owes (the body stored when the
+    /// conflict was recorded) and marks it.
     async fn publish_review(
         &self,
-        session: &SessionId,
+        record: &SessionRecord,
         review: &OwedReview,
     ) -> Result<(), PublishError> {
-        let notice = gu1_outcome::review::parse_review(&review.notice).map_err(SendError::new)?;
+        let session = &record.session_id;
         let Some(queue) = &self.reviews else {
             // Owed under an earlier configuration: kept until a queue is set.
             tracing::warn!(session_id = %session, "a review notice is owed but no reviews queue is configured");
             return Err(PublishError::NoReviewsQueue);
         };
         let status = review.status.as_str();
-        match queue.send_review(&notice).await {
+        match queue.send_review(record, review).await {
             Ok(_) => crate::metrics::review_published(status),
             Err(err) => {
                 crate::metrics::publish_failed(status);
@@ -242,7 +242,7 @@ impl Outbox {
         }
         tracing::warn!(
             session_id = %session,
-            kept = %notice.kept.status,
+            kept = %record.status,
             conflicting = status,
             "review notice published: Gu1 reversed a terminal outcome"
         );

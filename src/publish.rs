@@ -14,7 +14,7 @@
 //!
 //! That it happens once per session is the [`crate::outbox`]'s protocol.
 
-use crate::session::{SessionEvent, SessionRecord, SessionStatus};
+use crate::session::{OwedReview, SessionEvent, SessionRecord, SessionStatus};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{
     MessageAttributeValue, MessageSystemAttributeNameForSends, MessageSystemAttributeValue,
@@ -123,48 +123,51 @@ impl Queue {
 
     /// Sends one outcome; returns its SQS message id.
     pub async fn send_outcome(&self, message: &Outcome) -> Result<String, SendError> {
+        let body = serde_json::to_string(message).map_err(SendError::new)?;
         let attributes = [
-            (attributes::STATUS, "String", message.status.to_string()),
+            (attributes::STATUS, "String", message.status.as_str()),
             (
                 attributes::SCHEMA_VERSION,
                 "Number",
-                message.schema_version.to_string(),
+                &message.schema_version.to_string(),
             ),
         ];
         let fifo = (message.group_id(), message.deduplication_id());
-        self.send(message, &attributes, fifo).await
+        self.send(body, &attributes, fifo).await
     }
 
-    /// Sends one review notice; returns its SQS message id.
-    pub async fn send_review(&self, notice: &ReviewNotice) -> Result<String, SendError> {
+    /// Sends one review notice that `record` owes: the body stored when the
+    /// conflict was recorded, byte for byte. Returns its SQS message id.
+    pub async fn send_review(
+        &self,
+        record: &SessionRecord,
+        review: &OwedReview,
+    ) -> Result<String, SendError> {
         use review::attributes as names;
+        let (session, conflicting) = (record.session_id.as_str(), review.status.as_str());
         let attributes = [
-            (names::MESSAGE_TYPE, "String", notice.message_type.clone()),
-            (names::KEPT_STATUS, "String", notice.kept.status.to_string()),
-            (
-                names::CONFLICTING_STATUS,
-                "String",
-                notice.conflicting.status.to_string(),
-            ),
+            (names::MESSAGE_TYPE, "String", review::MESSAGE_TYPE),
+            (names::KEPT_STATUS, "String", record.status.as_str()),
+            (names::CONFLICTING_STATUS, "String", conflicting),
             (
                 names::SCHEMA_VERSION,
                 "Number",
-                notice.schema_version.to_string(),
+                &REVIEW_SCHEMA_VERSION.to_string(),
             ),
         ];
-        let fifo = (notice.group_id(), notice.deduplication_id());
-        self.send(notice, &attributes, fifo).await
+        let group = gu1_outcome::group_id(record.fields.entity_id.as_deref(), session);
+        let fifo = (group, review::deduplication_id(session, conflicting));
+        self.send(review.notice.clone(), &attributes, fifo).await
     }
 
-    /// Sends `message` as JSON with string or number `attributes` (name,
-    /// type, value) and, on a FIFO queue, the `(group, deduplication)` ids.
+    /// Sends `body` with string or number `attributes` (name, type, value)
+    /// and, on a FIFO queue, the `(group, deduplication)` ids.
     async fn send(
         &self,
-        message: &impl serde::Serialize,
-        attributes: &[(&str, &str, String)],
+        body: String,
+        attributes: &[(&str, &str, &str)],
         (group, deduplication): (&str, String),
     ) -> Result<String, SendError> {
-        let body = serde_json::to_string(message).map_err(SendError::new)?;
         let mut request = self
             .client
             .send_message()
@@ -173,7 +176,7 @@ impl Queue {
         for (name, data_type, value) in attributes {
             let attribute = MessageAttributeValue::builder()
                 .data_type(*data_type)
-                .string_value(value)
+                .string_value(*value)
                 .build()
                 .map_err(SendError::new)?;
             request = request.message_attributes(*name, attribute);

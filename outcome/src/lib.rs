@@ -141,7 +141,7 @@ impl Outcome {
     /// FIFO message group: the entity, so that one person's outcomes stay in
     /// order; the session where the entity id is unknown or not a valid id.
     pub fn group_id(&self) -> &str {
-        fifo_group(self.entity_id.as_deref(), &self.session_id)
+        group_id(self.entity_id.as_deref(), &self.session_id)
     }
 
     /// FIFO deduplication id: one message per session and status.
@@ -150,9 +150,10 @@ impl Outcome {
     }
 }
 
-/// The FIFO group of a session's messages: its entity, or the session
-/// itself where the entity is unknown or not a valid FIFO id.
-fn fifo_group<'a>(entity_id: Option<&'a str>, session_id: &'a str) -> &'a str {
+/// The FIFO group of a session's messages (outcome and review notices): its
+/// entity, or the session itself where the entity is unknown or not a valid
+/// FIFO id.
+pub fn group_id<'a>(entity_id: Option<&'a str>, session_id: &'a str) -> &'a str {
     entity_id.filter(|id| is_fifo_id(id)).unwrap_or(session_id)
 }
 

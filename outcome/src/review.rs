@@ -14,7 +14,7 @@
 //! says so), built once from the first event that brought that status. The
 //! JSON Schema is `schema/review-notice.v1.json`.
 
-use crate::{Decision, MAX_ID_LEN, ParseError, Status, fifo_group};
+use crate::{Decision, MAX_ID_LEN, ParseError, Status};
 use serde::{Deserialize, Serialize};
 
 /// The version of the notice schema, in the body and the `schemaVersion`
@@ -81,13 +81,19 @@ pub struct Conflicting {
 impl ReviewNotice {
     /// FIFO message group: the entity (else the session), as for outcomes.
     pub fn group_id(&self) -> &str {
-        fifo_group(self.entity_id.as_deref(), &self.session_id)
+        crate::group_id(self.entity_id.as_deref(), &self.session_id)
     }
 
     /// FIFO deduplication id: one notice per session and conflicting status.
     pub fn deduplication_id(&self) -> String {
-        format!("{}:review:{}", self.session_id, self.conflicting.status)
+        deduplication_id(&self.session_id, self.conflicting.status.as_str())
     }
+}
+
+/// The FIFO deduplication id of the notice of `session_id` for
+/// `conflicting_status`.
+pub fn deduplication_id(session_id: &str, conflicting_status: &str) -> String {
+    format!("{session_id}:review:{conflicting_status}")
 }
 
 /// A message body to a [`ReviewNotice`], refusing another schema version,
