@@ -27,7 +27,8 @@
 //! builds the AWS clients, [`limits`] holds every limit and timeout, [`app`]
 //! builds each command from them (for `main` and the tests alike),
 //! [`secrets`] keeps the webhook secrets (and re-reads them on rotation),
-//! [`clock`] is the one clock, [`metrics`] are EMF log lines. `local`
+//! [`clock`] is the one clock, [`logs`] the JSON log lines (with the keys
+//! Powertools users search by), [`metrics`] are EMF log lines. `local`
 //! (feature `test-util`) holds the demo's and the tests' helpers.
 
 pub mod app;
@@ -39,6 +40,7 @@ pub mod gu1_api;
 pub mod limits;
 #[cfg(any(test, feature = "test-util"))]
 pub mod local;
+pub mod logs;
 pub mod metrics;
 pub mod outbox;
 pub mod parse;

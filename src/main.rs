@@ -22,7 +22,7 @@ use gu1_webhook::config::{
 };
 use gu1_webhook::reconcile::ReconcileReport;
 use gu1_webhook::session::SessionId;
-use gu1_webhook::{app, serve};
+use gu1_webhook::{app, logs, serve};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -124,7 +124,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    init_logging();
+    gu1_webhook::logs::init();
     let command = match parse_args(std::env::args().skip(1).collect()) {
         Ok(Command::Help(usage)) => {
             println!("{usage}");
@@ -237,10 +237,15 @@ async fn lambda_receiver(roots: &Roots) -> Result<(), BoxError> {
     let config = ReceiverConfig::from_env()?;
     let clients = clients(roots).await?;
     let receiver = Arc::new(app::receiver(&config, &clients).await?);
-    lambda_http::run(lambda_http::service_fn(move |request| {
-        let receiver = Arc::clone(&receiver);
-        async move { Ok::<_, std::convert::Infallible>(receiver.handle(request).await) }
-    }))
+    lambda_http::run(lambda_http::service_fn(
+        move |request: lambda_http::Request| {
+            if let Some(context) = lambda_http::RequestExt::lambda_context_ref(&request) {
+                logs::begin_invocation(context);
+            }
+            let receiver = Arc::clone(&receiver);
+            async move { Ok::<_, std::convert::Infallible>(receiver.handle(request).await) }
+        },
+    ))
     .await
 }
 
@@ -248,7 +253,8 @@ async fn lambda_sweeper(roots: &Roots) -> Result<(), BoxError> {
     let config = SweepConfig::from_env()?;
     let clients = clients(roots).await?;
     let sweeper = Arc::new(app::sweeper(&config, &clients));
-    lambda_runtime::run(service_fn(move |_: LambdaEvent<serde_json::Value>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        logs::begin_invocation(&event.context);
         let sweeper = Arc::clone(&sweeper);
         async move {
             sweeper
@@ -267,6 +273,7 @@ async fn lambda_reconciler(roots: &Roots) -> Result<(), BoxError> {
     let clients = Arc::new(clients(roots).await?);
     let tls = Arc::new(tls_config(roots)?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        logs::begin_invocation(&event.context);
         let (config, clients, tls) = (Arc::clone(&config), Arc::clone(&clients), Arc::clone(&tls));
         async move {
             reconcile_once(&config, &clients, &tls, &event.payload)
@@ -432,30 +439,6 @@ fn usage_of(name: &str) -> Option<&'static str> {
         .iter()
         .find(|(command, _)| *command == name)
         .map(|(_, usage)| *usage)
-}
-
-/// JSON log lines on stderr (Lambda collects both streams; stdout stays free
-/// for EMF metric lines and the sweep report); the level comes from
-/// `RUST_LOG` (default `info`).
-fn init_logging() {
-    // A level (`error` ... `trace`); anything else, or nothing, is `info`.
-    let filter = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|level| {
-            level
-                .trim()
-                .parse::<tracing_subscriber::filter::LevelFilter>()
-                .ok()
-        })
-        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
-    tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_current_span(true)
-        .with_span_list(false)
-        .with_max_level(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 #[cfg(test)]
