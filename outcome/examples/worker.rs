@@ -16,31 +16,21 @@ use gu1_outcome::{Outcome, batch};
 async fn onboard(db: &Client, table: &str, outcome: Outcome) -> Result<(), String> {
     // The work goes here (open the account of outcome.external_id when
     // approved, ...): idempotent, or in one transaction with the write below.
+    let external_id = outcome.external_id.unwrap_or_default(); // "" when unknown
     let written = db
         .put_item()
         .table_name(table)
-        .item("sessionId", AttributeValue::S(outcome.session_id.clone()))
+        .item("sessionId", AttributeValue::S(outcome.session_id))
         .item("status", AttributeValue::S(outcome.status.to_string()))
-        .item(
-            "externalId",
-            outcome
-                .external_id
-                .map_or(AttributeValue::Null(true), AttributeValue::S),
-        )
+        .item("externalId", AttributeValue::S(external_id))
         .condition_expression("attribute_not_exists(sessionId)")
         .send()
         .await;
-    match written {
+    match written.map_err(|err| err.into_service_error()) {
         Ok(_) => Ok(()),
-        // A copy of an outcome already recorded (a later status never
-        // overwrites the first: reversals come as review notices).
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(PutItemError::is_conditional_check_failed_exception) =>
-        {
-            Ok(())
-        }
+        // A copy of an outcome already recorded, or a later status (that
+        // never overwrites the first: reversals come as review notices).
+        Err(PutItemError::ConditionalCheckFailedException(_)) => Ok(()),
         // This record and the rest of its group come back after the
         // visibility timeout.
         Err(err) => Err(DisplayErrorContext(err).to_string()),
