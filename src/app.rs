@@ -7,6 +7,7 @@
 use crate::config::{ApiKeySource, Clients, ReceiverConfig, ReconcileConfig, Storage, SweepConfig};
 use crate::delivery::Receiver;
 use crate::gu1_api::{ApiKey, Gu1Api};
+use crate::limits::WARM_UP_TIMEOUT;
 use crate::outbox::Outbox;
 use crate::publish::Queue;
 use crate::reconcile::Reconciler;
@@ -22,6 +23,23 @@ pub async fn receiver(
 ) -> Result<Receiver, SecretsError> {
     let keyring = Keyring::load(&config.secrets, clients).await?;
     Ok(Receiver::new(keyring, outbox(&config.storage, clients)))
+}
+
+/// Opens the receiver's connections to DynamoDB and SQS while its INIT
+/// reads the secrets (run it beside [`receiver`]), so that the first
+/// delivery, which Lambda runs at the CPU share the function's memory buys,
+/// pays no TLS handshake. Bounded by [`WARM_UP_TIMEOUT`]; past it, or on a
+/// failure, the start goes on and the first delivery connects as before.
+pub async fn open_connections(storage: &Storage, clients: &Clients) {
+    let outbox = outbox(storage, clients);
+    if tokio::time::timeout(WARM_UP_TIMEOUT, outbox.open_connections())
+        .await
+        .is_err()
+    {
+        tracing::info!(
+            "connections not open within the warm-up bound: the first delivery opens them"
+        );
+    }
 }
 
 /// The sweeper: the outbox, the grace period and the page size.

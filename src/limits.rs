@@ -44,6 +44,11 @@ pub const PUBLISH_LEASE: Duration = DELIVERY_DEADLINE.saturating_add(AWS_ATTEMPT
 /// answer is not held up for a courtesy (the lease lapses by itself).
 pub const LEASE_RELEASE_TIMEOUT: Duration = AWS_ATTEMPT_TIMEOUT;
 
+/// How long the receiver's INIT waits for its DynamoDB and SQS connections
+/// to open (concurrently with the secret read, see `app::open_connections`):
+/// past it the start goes on, and the first delivery connects as before.
+pub const WARM_UP_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// A cached list of webhook secrets older than this is re-read before the
 /// next delivery is checked: rotation's waiting time (docs/operations.md).
 pub const SECRETS_MAX_AGE: Duration = Duration::from_secs(5 * 60);

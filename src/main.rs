@@ -236,7 +236,11 @@ async fn clients(roots: &Roots) -> Result<Clients, BoxError> {
 async fn lambda_receiver(roots: &Roots) -> Result<(), BoxError> {
     let config = ReceiverConfig::from_env()?;
     let clients = clients(roots).await?;
-    let receiver = Arc::new(app::receiver(&config, &clients).await?);
+    let (receiver, ()) = tokio::join!(
+        app::receiver(&config, &clients),
+        app::open_connections(&config.storage, &clients)
+    );
+    let receiver = Arc::new(receiver?);
     lambda_http::run(lambda_http::service_fn(
         move |request: lambda_http::Request| {
             if let Some(context) = lambda_http::RequestExt::lambda_context_ref(&request) {

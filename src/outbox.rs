@@ -268,6 +268,28 @@ impl Outbox {
         }
     }
 
+    /// Opens the table's and the queue's connections at once, so that the
+    /// first write and send pay no handshake. Best-effort: a failure is
+    /// logged, and that call connects as it always did.
+    pub async fn open_connections(&self) {
+        let (table, queue) = tokio::join!(
+            self.store.open_connection(),
+            self.outcomes.open_connection()
+        );
+        for error in [
+            table.err().map(|e| crate::error_chain(&e)),
+            queue.err().map(|e| crate::error_chain(&e)),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            tracing::warn!(
+                error,
+                "could not open a connection ahead of the first delivery"
+            );
+        }
+    }
+
     /// Gives back the lease `writer` may hold on `session`, best-effort and
     /// conditional on its token (a lease someone else holds is untouched).
     ///

@@ -121,6 +121,20 @@ impl Queue {
         self.url.ends_with(".fifo")
     }
 
+    /// Opens the connection to SQS (DNS, TCP, TLS) with the cheapest call
+    /// on the queue, `GetQueueAttributes` (its ARN), so that a later send
+    /// finds it in the client's pool. Every queue of a region shares it.
+    pub async fn open_connection(&self) -> Result<(), SendError> {
+        self.client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map(drop)
+            .map_err(SendError::new)
+    }
+
     /// Sends one outcome; returns its SQS message id.
     pub async fn send_outcome(&self, message: &Outcome) -> Result<String, SendError> {
         let body = serde_json::to_string(message).map_err(SendError::new)?;

@@ -253,6 +253,19 @@ impl SessionStore {
         }
     }
 
+    /// Opens the connection to DynamoDB (DNS, TCP, TLS) with the cheapest
+    /// call on the table, `DescribeTable`, so that a later write finds it in
+    /// the client's pool.
+    pub async fn open_connection(&self) -> Result<(), StoreError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| StoreError::new("DescribeTable", e))
+    }
+
     /// Notes that reconciliation checked an active session at `now_ms`, so
     /// that it goes to the back of the stale queue; with Gu1's answer, only
     /// if the stored status is not behind it and the identities agree (then

@@ -12,6 +12,7 @@
 //! | `outages` | the real binary behind a proxy that fails one AWS service at a time |
 //! | `own_write` | a write whose answer is lost or late still publishes, once |
 //! | `metrics` | the EMF metrics of the real binary in Lambda's environment: the time from Gu1 to the queue |
+//! | `lambda_init` | the receiver's INIT in Lambda mode: connections opened before the first delivery, a failed warm-up no obstacle |
 //! | `traces` | the real binary in Lambda mode (a fake Runtime API): the trace header onto the message, the log keys |
 //! | `serve` | what a socket can do to `serve` |
 //! | `binary` | the real binary: logs, TLS to AWS, fail-closed start |
@@ -37,6 +38,7 @@ mod crowd;
 mod deployed;
 mod faults;
 mod hostile;
+mod lambda_init;
 mod metrics;
 mod outages;
 mod own_write;

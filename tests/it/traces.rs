@@ -6,34 +6,13 @@
 //! Powertools users search by.
 
 use crate::support::binary::Env;
-use crate::support::runtime_api::{Invocation, RuntimeApi};
+use crate::support::runtime_api::{Invocation, RuntimeApi, api_gateway_event};
 use crate::support::*;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use std::process::Stdio;
 use std::time::Duration;
 
 const TRACE: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
-
-/// An API Gateway (HTTP API, payload 2.0) event delivering `body`, signed.
-fn api_gateway_event(body: &Value) -> Value {
-    let (bytes, signature) = WebhookClient::signed(body);
-    json!({
-        "version": "2.0",
-        "routeKey": "POST /webhooks/gu1",
-        "rawPath": "/webhooks/gu1",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "x-webhook-signature": signature},
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "local", "domainName": "local",
-            "domainPrefix": "local", "requestId": "apigw-traced", "routeKey": "POST /webhooks/gu1",
-            "stage": "$default", "time": "11/Jun/2026:15:00:00 +0000", "timeEpoch": 1781190000000u64,
-            "http": {"method": "POST", "path": "/webhooks/gu1", "protocol": "HTTP/1.1",
-                     "sourceIp": "203.0.113.10", "userAgent": "Gu1-Webhooks/1.0"}
-        },
-        "body": String::from_utf8(bytes).expect("utf-8"),
-        "isBase64Encoded": false
-    })
-}
 
 #[tokio::test]
 async fn the_trace_header_rides_on_the_message_and_the_log_keys_on_each_line() {
@@ -54,12 +33,11 @@ async fn the_trace_header_rides_on_the_message_and_the_log_keys_on_each_line() {
         },
     ])
     .await;
-    let receiver = Env::for_tests(&stack, &moto.endpoint)
-        .command()
-        .env("AWS_LAMBDA_RUNTIME_API", &api.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "gu1-webhook-receiver")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+    let receiver = api
+        .command(
+            &Env::for_tests(&stack, &moto.endpoint),
+            "gu1-webhook-receiver",
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -182,6 +182,15 @@ impl Deployed {
     /// Sends `body` signed as Gu1 would through the deployed API; it must
     /// be applied.
     pub async fn deliver(&self, body: &Value) {
+        let payload = &body["payload"];
+        let applied =
+            json!({"result": "applied", "sessionId": payload["id"], "status": payload["status"]});
+        self.deliver_expecting(body, applied).await;
+    }
+
+    /// Sends `body` signed as Gu1 would through the deployed API; it must
+    /// be answered `200` with `expected`.
+    pub async fn deliver_expecting(&self, body: &Value, expected: Value) {
         let (bytes, signature) = signed(body);
         let answer = self
             .request(
@@ -197,10 +206,7 @@ impl Deployed {
         let payload = &body["payload"];
         assert_eq!(
             (answer.status, &answer.body),
-            (
-                200,
-                &json!({"result": "applied", "sessionId": payload["id"], "status": payload["status"]})
-            ),
+            (200, &expected),
             "a delivery of {} ({})",
             payload["id"],
             payload["status"]

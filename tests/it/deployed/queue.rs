@@ -12,7 +12,7 @@
 //!   visibility and deletes it; it cannot send.
 
 use super::{aws, deployed, required, string};
-use crate::support::{self, seed, unique};
+use crate::support::{self, json, seed, unique};
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_sdk_sqs::error::ProvideErrorMetadata as _;
 use std::time::{Duration, Instant};
@@ -221,7 +221,12 @@ async fn only_the_stacks_roles_send_and_the_listed_workers_receive() {
     );
 
     // A reversal of that outcome: one review notice, on the reviews queue.
-    deployed.deliver(&seed::rejected(&session)).await;
+    deployed
+        .deliver_expecting(
+            &seed::rejected(&session),
+            json!({"result": "conflict", "sessionId": session, "status": "approved"}),
+        )
+        .await;
     let deadline = Instant::now() + Duration::from_secs(15);
     let notice = loop {
         let batch = as_consumer

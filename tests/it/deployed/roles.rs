@@ -46,9 +46,11 @@ async fn each_role_may_make_exactly_its_functions_calls() {
 
     // Every role: its writes and sends, nothing else on the table, the
     // queues or the secrets.
+    let reviews = deployed.output("ReviewsQueueArn").to_owned();
     let allowed: Calls = vec![
         ("dynamodb:UpdateItem", table.clone()),
         ("sqs:SendMessage", queue.clone()),
+        ("sqs:SendMessage", reviews),
     ];
     let mut denied: Calls = [
         "dynamodb:Scan",
@@ -90,7 +92,12 @@ async fn each_role_may_make_exactly_its_functions_calls() {
             (
                 with(
                     &with(&allowed, log_calls("receiver")),
-                    vec![("secretsmanager:GetSecretValue", webhook_secret.clone())],
+                    vec![
+                        ("secretsmanager:GetSecretValue", webhook_secret.clone()),
+                        // The reads that open its connections during INIT.
+                        ("dynamodb:DescribeTable", table.clone()),
+                        ("sqs:GetQueueAttributes", queue.clone()),
+                    ],
                 ),
                 with(
                     &denied,

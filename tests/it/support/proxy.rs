@@ -114,6 +114,8 @@ pub struct Seen {
 struct State {
     rules: Vec<Rule>,
     seen: Vec<Seen>,
+    /// TCP connections accepted.
+    connections: usize,
 }
 
 /// The proxy; stops (and drops every connection) when dropped.
@@ -145,6 +147,7 @@ impl Proxy {
             // Owned here, so that aborting this task ends every connection.
             let mut connections = JoinSet::new();
             while let Ok((stream, _)) = listener.accept().await {
+                shared.lock().expect("state").connections += 1;
                 while connections.try_join_next().is_some() {}
                 let (state, client, upstream) =
                     (Arc::clone(&shared), client.clone(), upstream.clone());
@@ -191,6 +194,11 @@ impl Proxy {
             .iter()
             .filter(|s| s.operation == operation)
             .count()
+    }
+
+    /// How many connections the clients opened to the proxy.
+    pub fn connections(&self) -> usize {
+        self.state.lock().expect("state").connections
     }
 
     /// The operations that arrived, in order, e.g. `["UpdateItem", "SendMessage"]`.
@@ -266,8 +274,11 @@ async fn handle(
             .request(Request::from_parts(parts, Full::new(body)))
             .await
             .map_err(|_| NoAnswer)?;
-        let (parts, body) = answer.into_parts();
+        let (mut parts, body) = answer.into_parts();
         let body = body.collect().await.map_err(|_| NoAnswer)?.to_bytes();
+        // Hop-by-hop: moto closes every connection (`Connection: close`),
+        // AWS keeps them open; between the clients and the proxy, as AWS.
+        parts.headers.remove(hyper::header::CONNECTION);
         Ok(Response::from_parts(parts, Full::new(body)))
     };
     match fault {

@@ -2,8 +2,9 @@
 //! port: the real binary, started with `AWS_LAMBDA_RUNTIME_API` pointing
 //! here, runs exactly as in Lambda. Each queued invocation is handed out
 //! once by `GET .../invocation/next`, with the headers Lambda sets (request
-//! id, deadline, function ARN, X-Ray trace header); after the last, `next`
-//! waits, as Lambda's does between invocations. Answers are recorded.
+//! id, deadline, function ARN, X-Ray trace header); with none queued, `next`
+//! waits for one ([`RuntimeApi::invoke`]), as Lambda's does between
+//! invocations. Requests for `next` are counted and answers recorded.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -12,7 +13,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,6 +28,8 @@ pub struct Invocation {
 #[derive(Default)]
 struct State {
     queued: VecDeque<Invocation>,
+    /// How many times the process asked for its next invocation.
+    nexts: usize,
     /// `(request id, {"response": ...} or {"error": ...})`, in order.
     answers: Vec<(String, Value)>,
 }
@@ -47,7 +50,7 @@ impl RuntimeApi {
         let address = listener.local_addr().expect("address").to_string();
         let state = Arc::new(Mutex::new(State {
             queued: invocations.into(),
-            answers: Vec::new(),
+            ..State::default()
         }));
         let shared = Arc::clone(&state);
         let task = tokio::spawn(async move {
@@ -69,6 +72,40 @@ impl RuntimeApi {
             state,
             task,
         }
+    }
+
+    /// The binary with `env`, as Lambda starts the function `function`
+    /// against this Runtime API.
+    pub fn command(&self, env: &super::binary::Env, function: &str) -> std::process::Command {
+        let mut command = env.command();
+        command
+            .env("AWS_LAMBDA_RUNTIME_API", &self.address)
+            .env("AWS_LAMBDA_FUNCTION_NAME", function)
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+        command
+    }
+
+    /// Queues one more invocation.
+    pub fn invoke(&self, invocation: Invocation) {
+        self.state
+            .lock()
+            .expect("state")
+            .queued
+            .push_back(invocation);
+    }
+
+    /// Waits (up to `within`) until the process asked for its `count`th
+    /// invocation (the first: its INIT is over); whether it did.
+    pub async fn wait_for_next(&self, count: usize, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        while tokio::time::Instant::now() < deadline {
+            if self.state.lock().expect("state").nexts >= count {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
     }
 
     /// Waits (up to `within`) until `count` invocations were answered, and
@@ -97,11 +134,14 @@ async fn answer(
 ) -> Result<Response<Full<Bytes>>, hyper::Error> {
     let path = request.uri().path().to_owned();
     if path.ends_with("/invocation/next") {
-        let next = state.lock().expect("state").queued.pop_front();
-        let Some(invocation) = next else {
-            // No more work: Lambda would freeze the process here.
-            std::future::pending::<()>().await;
-            unreachable!()
+        state.lock().expect("state").nexts += 1;
+        let invocation = loop {
+            let queued = state.lock().expect("state").queued.pop_front();
+            match queued {
+                Some(invocation) => break invocation,
+                // No work yet: Lambda would freeze the process here.
+                None => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
         };
         let deadline = gu1_webhook::clock::now_ms() + 30_000;
         let mut response = Response::builder()
@@ -135,4 +175,25 @@ async fn answer(
         .status(202)
         .body(Full::new(Bytes::new()))
         .expect("response"))
+}
+
+/// An API Gateway (HTTP API, payload 2.0) event delivering `body`, signed.
+pub fn api_gateway_event(body: &Value) -> Value {
+    let (bytes, signature) = super::WebhookClient::signed(body);
+    json!({
+        "version": "2.0",
+        "routeKey": "POST /webhooks/gu1",
+        "rawPath": "/webhooks/gu1",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "x-webhook-signature": signature},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "local", "domainName": "local",
+            "domainPrefix": "local", "requestId": "apigw-traced", "routeKey": "POST /webhooks/gu1",
+            "stage": "$default", "time": "11/Jun/2026:15:00:00 +0000", "timeEpoch": 1781190000000u64,
+            "http": {"method": "POST", "path": "/webhooks/gu1", "protocol": "HTTP/1.1",
+                     "sourceIp": "203.0.113.10", "userAgent": "Gu1-Webhooks/1.0"}
+        },
+        "body": String::from_utf8(bytes).expect("utf-8"),
+        "isBase64Encoded": false
+    })
 }

@@ -74,7 +74,11 @@ fn iam_grants_only_what_the_code_calls_on_named_resources() {
         .into_iter()
         .map(|(a, _)| a)
         .collect();
-    assert_eq!(receiver_dynamodb, ["dynamodb:UpdateItem"]);
+    // Its writes, and the read that opens the connection during INIT.
+    assert_eq!(
+        receiver_dynamodb,
+        ["dynamodb:UpdateItem", "dynamodb:DescribeTable"]
+    );
 
     // The sweeper queries the sparse index, and only it.
     let query = dynamodb_grants(sweeper(&t))
