@@ -31,7 +31,7 @@ async fn init_opens_the_connections_the_first_delivery_uses() {
     );
     let mut warm_up = proxy.operations();
     warm_up.sort();
-    assert_eq!(warm_up, ["DescribeTable", "GetQueueAttributes"]);
+    assert_eq!(warm_up, ["DescribeTimeToLive", "GetQueueAttributes"]);
     let opened = proxy.connections();
     assert!(opened >= 1);
 

@@ -95,7 +95,7 @@ async fn each_role_may_make_exactly_its_functions_calls() {
                     vec![
                         ("secretsmanager:GetSecretValue", webhook_secret.clone()),
                         // The reads that open its connections during INIT.
-                        ("dynamodb:DescribeTable", table.clone()),
+                        ("dynamodb:DescribeTimeToLive", table.clone()),
                         ("sqs:GetQueueAttributes", queue.clone()),
                     ],
                 ),

@@ -77,7 +77,7 @@ fn iam_grants_only_what_the_code_calls_on_named_resources() {
     // Its writes, and the read that opens the connection during INIT.
     assert_eq!(
         receiver_dynamodb,
-        ["dynamodb:UpdateItem", "dynamodb:DescribeTable"]
+        ["dynamodb:UpdateItem", "dynamodb:DescribeTimeToLive"]
     );
 
     // The sweeper queries the sparse index, and only it.
