@@ -21,7 +21,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 async fn main() -> Result<(), BoxError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let roots = gu1_webhook::config::Roots::from_env()?;
-    let sdk = gu1_webhook::config::sdk_config_from_env(&roots).await?;
+    let sdk = gu1_webhook::local::patient(&gu1_webhook::config::sdk_config_from_env(&roots).await?);
     match args
         .iter()
         .map(String::as_str)

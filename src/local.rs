@@ -21,6 +21,24 @@ use hmac::{Hmac, KeyInit, Mac};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// `config` with the patience of a tool that sets up and inspects (the
+/// demo, the bench, the tests' own clients), longer than the receiver's
+/// 4 s per call: a busy machine, or an emulator loading a service on its
+/// first call, must not fail the setup before the receiver is even asked.
+pub fn patient(config: &aws_types::SdkConfig) -> aws_types::SdkConfig {
+    use std::time::Duration;
+    config
+        .to_builder()
+        .timeout_config(
+            aws_smithy_types::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_secs(30))
+                .operation_timeout(Duration::from_secs(90))
+                .build(),
+        )
+        .build()
+}
+
 /// Creates the sessions table: key `sessionId`, the two sparse indexes. A
 /// table of that name that already exists is taken as made: moto loads its
 /// DynamoDB backend on the first call, which on a busy machine can outlast

@@ -30,9 +30,10 @@ mod stack;
 pub use app::{Options, TestApp};
 pub use client::{Answer, WebhookClient};
 pub use endpoints::{closed, free_port, hang};
+pub use gu1_webhook::local::patient;
 pub use moto::{Moto, moto, sdk};
 pub use serde_json::{Value, json};
-pub use stack::{Item, Stack, number, patient, text};
+pub use stack::{Item, Stack, number, text};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

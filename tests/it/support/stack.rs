@@ -12,23 +12,6 @@ use std::time::Duration;
 
 pub type Item = HashMap<String, AttributeValue>;
 
-/// `config` with the patience of a test's own clients, longer than the
-/// receiver's: they set up and inspect, and a busy machine (moto loads each
-/// backend on its first call) must not fail a test before the receiver is
-/// even asked.
-pub fn patient(config: &SdkConfig) -> SdkConfig {
-    config
-        .to_builder()
-        .timeout_config(
-            aws_smithy_types::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(10))
-                .operation_attempt_timeout(Duration::from_secs(30))
-                .operation_timeout(Duration::from_secs(90))
-                .build(),
-        )
-        .build()
-}
-
 /// A fresh table and queues (outcomes, reviews) on moto, and clients that
 /// always reach moto, for a test's own checks (whatever the receiver under
 /// test is pointed at).
@@ -43,9 +26,9 @@ pub struct Stack {
 
 impl Stack {
     /// A fresh table and queue (FIFO when `fifo`), reached through `config`
-    /// made [`patient`].
+    /// made [`local::patient`].
     pub async fn create(config: &SdkConfig, fifo: bool) -> Stack {
-        let config = patient(config);
+        let config = local::patient(config);
         let dynamodb = aws_sdk_dynamodb::Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
         let table = unique("sessions");
