@@ -23,7 +23,8 @@
 //! that a failure left pending, and [`reconcile`] reads what Gu1 never
 //! delivered from its API ([`gu1_api`]) and applies it as a delivery would.
 //!
-//! Around them: [`config`] reads each command's configuration once and
+//! Around them: [`cli`] parses the command line, [`config`] reads each
+//! command's configuration once and
 //! builds the AWS clients, [`limits`] holds every limit and timeout, [`app`]
 //! builds each command from them (for `main` and the tests alike),
 //! [`secrets`] keeps the webhook secrets (and re-reads them on rotation),
@@ -32,6 +33,7 @@
 //! (feature `test-util`) holds the demo's and the tests' helpers.
 
 pub mod app;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod decide;
