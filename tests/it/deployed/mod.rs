@@ -10,6 +10,7 @@
 //! | `GU1_DEPLOYED_WEBHOOK_URL` | the webhook URL on the emulator, `http://{api}.execute-api.localhost:PORT/webhooks/gu1` |
 //! | `GU1_DEPLOYED_GU1_API_PORT` | the loopback port the stack's `Gu1ApiUrl` names: the reconcile checks serve the fake Gu1 API there |
 //! | `GU1_DEPLOYED_WORKER_TABLE`, `GU1_DEPLOYED_WORKER_FUNCTION` | the example worker's table and function, once deploy-test deployed it: see `worker` |
+//! | `GU1_DEPLOYED_SECURITY` | `set` or `defaults`: whether the stack was deployed with every security parameter set, or (a second deploy) with all of them empty: see `security` |
 //! | `GU1_DELETED_STACK`, `GU1_DELETED_TABLE`, `GU1_DELETED_SECRETS` | after `sam delete` only: see `remains` |
 //!
 //! Data-plane calls go through the crate's SDK clients; the control plane
@@ -26,6 +27,7 @@
 //! | `reconcile` | the reconcile function against the fake Gu1 API: one-off, never delivered, scheduled, a refused key |
 //! | `queue` | the queues' policies: a role outside the stack cannot send (a real call under an assumed role), the workers' role in `ConsumerPrincipalArns` receives |
 //! | `roles` | what IAM lets each function's role do |
+//! | `security` | the security baseline: tracing, the permissions boundary, the customer keys and who may use them; or all back to the defaults, a delivery still applied |
 //! | `worker` | the example worker, deployed on the outcomes queue: a signed delivery's outcome reaches its table, once |
 //! | `remains` | after `sam delete`: the table and the secrets stay, the rest goes |
 
@@ -36,6 +38,7 @@ mod reconcile;
 mod remains;
 mod roles;
 mod schema;
+mod security;
 mod sweeper;
 mod worker;
 
