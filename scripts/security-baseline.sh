@@ -84,15 +84,10 @@ security_parameters=(Tracing=Active "TableKmsKeyArn=$table_kms_key" "QueueKmsKey
     "PermissionsBoundaryArn=$boundary_policy")
 printf '   %s\n' "${security_parameters[@]}"
 
-# roles: the name of each function's role.
+# roles: the stack's roles (one per function, tests/it/deployed/roles.rs).
 roles() {
-    local function
-    for function in ReceiverFunction SweeperFunction ReconcileFunction; do
-        aws lambda get-function-configuration --query Role --output text --function-name "$(
-            aws cloudformation describe-stack-resource --stack-name "$stack" \
-                --logical-resource-id "$function" --query StackResourceDetail.PhysicalResourceId \
-                --output text)" | sed 's|.*/||'
-    done
+    aws cloudformation describe-stack-resources --stack-name "$stack" --output text \
+        --query "StackResources[?ResourceType=='AWS::IAM::Role'].PhysicalResourceId"
 }
 
 security_boundaries() {

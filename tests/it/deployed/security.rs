@@ -62,20 +62,19 @@ fn key(deployed: &Deployed, baseline: Baseline, parameter: &str) -> Option<Strin
     }
 }
 
-/// The physical id of each function, and its configuration.
+/// Each function's configuration (`get-function-configuration`), asked at once.
 async fn functions(deployed: &Deployed) -> Vec<(&'static str, Value)> {
-    let mut configurations = Vec::new();
-    for function in FUNCTIONS {
-        let name = &deployed.resources[function].0;
+    let asked = FUNCTIONS.map(|function| async move {
+        let name = deployed.resources[function].0.as_str();
         let args = [
             "lambda",
             "get-function-configuration",
             "--function-name",
-            name.as_str(),
+            name,
         ];
-        configurations.push((function, aws(&args).await));
-    }
-    configurations
+        (function, aws(&args).await)
+    });
+    futures::future::join_all(asked).await
 }
 
 fn role_name(configuration: &Value) -> String {
@@ -121,14 +120,22 @@ async fn each_function_traces_as_told_and_each_role_has_the_boundary() {
         return;
     };
     let boundary = deployed.parameter("PermissionsBoundaryArn");
-    for (function, configuration) in functions(deployed).await {
-        assert_eq!(
-            configuration["TracingConfig"]["Mode"],
-            deployed.parameter("Tracing"),
-            "{function}'s TracingConfig"
-        );
-        let role = role_name(&configuration);
-        let got = aws(&["iam", "get-role", "--role-name", role.as_str()]).await;
+    let roles = functions(deployed)
+        .await
+        .into_iter()
+        .map(|(function, configuration)| {
+            assert_eq!(
+                configuration["TracingConfig"]["Mode"],
+                deployed.parameter("Tracing"),
+                "{function}'s TracingConfig"
+            );
+            async move {
+                let role = role_name(&configuration);
+                let got = aws(&["iam", "get-role", "--role-name", role.as_str()]).await;
+                (function, role, got)
+            }
+        });
+    for (function, role, got) in futures::future::join_all(roles).await {
         assert_eq!(
             string(&got["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"]),
             boundary,
@@ -174,20 +181,19 @@ async fn the_keys_are_on_the_queues_the_log_groups_the_secret_and_the_table() {
     let logs_key = key(deployed, baseline, "LogsKmsKeyArn");
     let groups = of_type("AWS::Logs::LogGroup");
     assert_eq!(groups.len(), 4, "three functions' and the API's");
+    let described = aws(&["logs", "describe-log-groups"]).await;
+    let described = described["logGroups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for group in &groups {
-        let args = [
-            "logs",
-            "describe-log-groups",
-            "--log-group-name-prefix",
-            group.as_str(),
-        ];
-        let got = aws(&args).await;
-        let found = got["logGroups"].as_array().into_iter().flatten();
-        let mut found = found.filter(|g| g["logGroupName"] == group.as_str());
-        let described = found
+        let mut found = described
+            .iter()
+            .filter(|g| g["logGroupName"] == group.as_str());
+        let found = found
             .next()
             .unwrap_or_else(|| panic!("no log group {group}"));
-        let kms = described["kmsKeyId"].as_str();
+        let kms = found["kmsKeyId"].as_str();
         assert_eq!(kms, logs_key.as_deref(), "{group}: kmsKeyId");
     }
 
@@ -215,24 +221,31 @@ async fn the_keys_are_on_the_queues_the_log_groups_the_secret_and_the_table() {
     let described = described.send().await.expect("describe the table").table;
     let sse = described.and_then(|t| t.sse_description);
     let named = sse.as_ref().and_then(|s| s.kms_master_key_arn.clone());
-    match (&sse, &table_key) {
-        (None, _) => println!(
-            "   the table: no SSEDescription (MiniStack's CloudFormation drops SSESpecification)"
-        ),
-        (Some(_), Some(key)) => assert_eq!(named.as_ref(), Some(key), "the table's key"),
-        // The AWS-managed key (an alias), not a customer key.
-        (Some(_), None) => assert!(!named.is_some_and(|k| k.contains(":key/")), "{sse:?}"),
-    }
-    println!(
-        "   {} queues, {} log groups, the API key's secret: {}",
-        queues.len(),
-        groups.len(),
-        if api_key_key.is_some() {
-            "customer keys"
-        } else {
-            "default keys"
+    let table_note = match (&sse, &table_key) {
+        (None, _) => "no SSEDescription (MiniStack's CloudFormation drops SSESpecification)".into(),
+        (Some(_), Some(key)) => {
+            assert_eq!(named.as_ref(), Some(key), "the table's key");
+            key.clone()
         }
+        // The AWS-managed key (an alias), not a customer key. (MiniStack's
+        // update hands UpdateTable CloudFormation's SSEEnabled, where it
+        // reads Enabled: its status says DISABLED.)
+        (Some(described), None) => {
+            assert!(!named.is_some_and(|k| k.contains(":key/")), "{sse:?}");
+            format!("the AWS-managed key, status {:?}", described.status)
+        }
+    };
+    let keys = if api_key_key.is_some() {
+        "customer keys"
+    } else {
+        "default keys"
+    };
+    println!(
+        "   {} queues, {} log groups, the API key's secret: {keys}",
+        queues.len(),
+        groups.len()
     );
+    println!("   the table: {table_note}");
 }
 
 /// `(key, actions, kms:ViaService)` of a grant on a key.
@@ -258,78 +271,105 @@ async fn each_role_may_use_its_keys_through_their_services_only() {
         .iter()
         .map(|p| key(deployed, baseline, p))
         .collect();
-    for (function, configuration) in functions(deployed).await {
+    let keys: Vec<&String> = keys.iter().flatten().collect();
+    let configurations = functions(deployed).await;
+    let asked = configurations.iter().map(|(function, configuration)| {
+        let keys = &keys;
+        async move {
+            let role = role_name(configuration);
+            let role_arn = configuration["Role"].as_str().expect("a role");
+            let decisions = keys.iter().map(|key| direct_decrypt(role_arn, key));
+            let (granted, decisions) =
+                futures::join!(kms_grants(&role), futures::future::join_all(decisions));
+            (*function, role, granted, decisions)
+        }
+    });
+    for (function, role, granted, decisions) in futures::future::join_all(asked).await {
         let mut expected: BTreeSet<Grant> = BTreeSet::new();
-        if let [Some(table), Some(queue), Some(api_key)] = keys.as_slice() {
-            expected.insert((table.clone(), table_actions.clone(), via("dynamodb")));
+        if let [table, queue, api_key] = keys.as_slice() {
+            expected.insert(((*table).clone(), table_actions.clone(), via("dynamodb")));
             let queue_actions = actions(&["kms:Decrypt", "kms:GenerateDataKey"]);
-            expected.insert((queue.clone(), queue_actions, via("sqs")));
+            expected.insert(((*queue).clone(), queue_actions, via("sqs")));
             if function == "ReconcileFunction" {
                 let decrypt = actions(&["kms:Decrypt"]);
-                expected.insert((api_key.clone(), decrypt, via("secretsmanager")));
-            }
-        }
-        let role = role_name(&configuration);
-        let listed = aws(&["iam", "list-role-policies", "--role-name", role.as_str()]).await;
-        let mut granted: BTreeSet<Grant> = BTreeSet::new();
-        for name in listed["PolicyNames"].as_array().into_iter().flatten() {
-            let name = string(name);
-            let got = aws(&[
-                "iam",
-                "get-role-policy",
-                "--role-name",
-                role.as_str(),
-                "--policy-name",
-                name.as_str(),
-            ])
-            .await;
-            let document = match &got["PolicyDocument"] {
-                Value::String(text) => serde_json::from_str(text).expect("a JSON policy"),
-                document => document.clone(),
-            };
-            let statements = match &document["Statement"] {
-                Value::Array(list) => list.clone(),
-                one => vec![one.clone()],
-            };
-            for statement in statements {
-                let kms: BTreeSet<String> = strings(&statement["Action"])
-                    .into_iter()
-                    .filter(|a| a.starts_with("kms:"))
-                    .collect();
-                if kms.is_empty() {
-                    continue;
-                }
-                assert_eq!(statement["Effect"], "Allow", "{function}: {statement}");
-                let service = string(&statement["Condition"]["StringEquals"]["kms:ViaService"]);
-                for resource in strings(&statement["Resource"]) {
-                    granted.insert((resource, kms.clone(), service.clone()));
-                }
+                expected.insert(((*api_key).clone(), decrypt, via("secretsmanager")));
             }
         }
         assert_eq!(
             granted, expected,
             "{function}'s role {role}: its kms: grants"
         );
-
         // Directly, not through DynamoDB, SQS or Secrets Manager: denied.
-        for key in keys.iter().flatten() {
-            let args = [
-                "iam",
-                "simulate-principal-policy",
-                "--policy-source-arn",
-                configuration["Role"].as_str().expect("a role"),
-                "--resource-arns",
-                key.as_str(),
-                "--action-names",
-                "kms:Decrypt",
-            ];
-            let answer = aws(&args).await;
-            let decision = &answer["EvaluationResults"][0]["EvalDecision"];
+        for (key, decision) in keys.iter().zip(decisions) {
             assert_eq!(decision, "implicitDeny", "{function}: kms:Decrypt on {key}");
         }
         let through: Vec<&str> = expected.iter().map(|(_, _, s)| s.as_str()).collect();
         println!("   {function}'s role: kms: grants through {through:?}, none direct");
     }
+}
+
+/// The kms: grants of `role`'s inline policies, as IAM holds them.
+async fn kms_grants(role: &str) -> BTreeSet<Grant> {
+    let listed = aws(&["iam", "list-role-policies", "--role-name", role]).await;
+    let names = listed["PolicyNames"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let documents = names.iter().map(|name| async move {
+        let name = name.as_str().expect("a policy name");
+        let args = [
+            "iam",
+            "get-role-policy",
+            "--role-name",
+            role,
+            "--policy-name",
+            name,
+        ];
+        let got = aws(&args).await;
+        match &got["PolicyDocument"] {
+            Value::String(text) => serde_json::from_str(text).expect("a JSON policy"),
+            document => document.clone(),
+        }
+    });
+    let mut granted = BTreeSet::new();
+    for document in futures::future::join_all(documents).await {
+        let statements = match &document["Statement"] {
+            Value::Array(list) => list.clone(),
+            one => vec![one.clone()],
+        };
+        for statement in statements {
+            let kms: BTreeSet<String> = strings(&statement["Action"])
+                .into_iter()
+                .filter(|a| a.starts_with("kms:"))
+                .collect();
+            if kms.is_empty() {
+                continue;
+            }
+            assert_eq!(statement["Effect"], "Allow", "{role}: {statement}");
+            let service = string(&statement["Condition"]["StringEquals"]["kms:ViaService"]);
+            for resource in strings(&statement["Resource"]) {
+                granted.insert((resource, kms.clone(), service.clone()));
+            }
+        }
+    }
+    granted
+}
+
+/// The simulator's decision on `kms:Decrypt` of `key` by `role_arn`, called
+/// directly (no `kms:ViaService`).
+async fn direct_decrypt(role_arn: &str, key: &str) -> String {
+    let answer = aws(&[
+        "iam",
+        "simulate-principal-policy",
+        "--policy-source-arn",
+        role_arn,
+        "--resource-arns",
+        key,
+        "--action-names",
+        "kms:Decrypt",
+    ])
+    .await;
+    string(&answer["EvaluationResults"][0]["EvalDecision"])
 }
 
 #[tokio::test]
