@@ -10,7 +10,8 @@
 //! 3. [`decide`]: the pure rules: statuses only move up, identity is
 //!    write-once, who publishes;
 //! 4. [`store`]: one conditional DynamoDB write enforces those rules;
-//! 5. [`publish`]: the outcome message, and the SQS queue it goes to;
+//! 5. [`publish`]: the outcome message (and a reversal's review notice),
+//!    and the SQS queues they go to;
 //! 6. [`respond`]: the HTTP answer, never `2xx` before the state is durable.
 //!
 //! [`delivery`] strings the steps together; [`outbox`] is steps 4 and 5 as
@@ -24,9 +25,10 @@
 //! delivered from its API ([`gu1_api`]) and applies it as a delivery would.
 //!
 //! Around them: [`cli`] parses the command line, [`config`] reads each
-//! command's configuration once and
-//! builds the AWS clients, [`limits`] holds every limit and timeout, [`app`]
-//! builds each command from them (for `main` and the tests alike),
+//! command's configuration once and builds the AWS clients, [`limits`]
+//! holds every limit and timeout, [`app`] builds each command from them
+//! (for `main` and the tests alike; in Lambda it also opens the receiver's
+//! connections during INIT),
 //! [`secrets`] keeps the webhook secrets (and re-reads them on rotation),
 //! [`clock`] is the one clock, [`logs`] the JSON log lines (with the keys
 //! Powertools users search by), [`metrics`] are EMF log lines. `local`
