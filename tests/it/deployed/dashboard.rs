@@ -2,11 +2,15 @@
 //! dashboard's body names the deployed functions and queues (its `${...}`
 //! resolved, the reconciliation widgets there, as deploy-test deploys with
 //! reconciliation) and only metrics the code emits; the alarm watches
-//! `AuthenticDeliveries` of the receiver for `NoDeliveryAlarmHours` hours.
+//! `AuthenticDeliveries` of the receiver for `NoDeliveryAlarmHours` hours;
+//! every alarm is in CloudWatch, on the code's metrics and the stack's
+//! functions and queues, the refusal alarms on the receiver's refused
+//! `Deliveries`.
 
 use super::{aws, deployed};
 use gu1_webhook::metrics;
-use std::collections::BTreeSet;
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
 
 const CODE_METRICS: [&str; 8] = [
     metrics::DELIVERIES,
@@ -110,4 +114,100 @@ async fn no_delivery_alarm_watches_authentic_deliveries_of_the_receiver() {
     assert_eq!(alarm["Period"], 3600);
     assert_eq!(alarm["TreatMissingData"], "breaching");
     assert_eq!(alarm["ComparisonOperator"], "LessThanThreshold");
+}
+
+/// Every alarm of the stack is in CloudWatch; each on the code's namespace
+/// watches a metric the code emits, each on a function or queue names one
+/// of the stack's; the refusal alarms count the receiver's `Deliveries` of
+/// their `Result` against `RefusedDeliveriesAlarmThreshold`.
+#[tokio::test]
+async fn every_alarm_is_in_cloudwatch_on_the_code_s_metrics() {
+    let Some(stack) = deployed() else { return };
+    let mut alarms: Vec<(&String, &String)> = stack
+        .resources
+        .iter()
+        .filter(|(_, (_, kind))| kind == "AWS::CloudWatch::Alarm")
+        .map(|(id, (name, _))| (id, name))
+        .collect();
+    alarms.sort();
+    let mut args = vec!["cloudwatch", "describe-alarms", "--alarm-names"];
+    args.extend(alarms.iter().map(|(_, name)| name.as_str()));
+    let got = aws(&args).await;
+    let described: HashMap<&str, &Value> = got["MetricAlarms"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|alarm| (alarm["AlarmName"].as_str().unwrap_or_default(), alarm))
+        .collect();
+    let physical = |id: &str| stack.resources[id].0.clone();
+    let functions: BTreeSet<String> = ["ReceiverFunction", "SweeperFunction", "ReconcileFunction"]
+        .into_iter()
+        .map(physical)
+        .collect();
+    let queues: BTreeSet<String> = ["OutcomesQueue", "OutcomesDeadLetterQueue", "ReviewsQueue"]
+        .into_iter()
+        .map(|id| physical(id).rsplit('/').next().unwrap().to_owned())
+        .collect();
+    let code: Vec<&str> = CODE_METRICS
+        .into_iter()
+        .chain([metrics::REVIEWS_PUBLISHED])
+        .collect();
+    for (id, name) in &alarms {
+        let alarm = described
+            .get(name.as_str())
+            .unwrap_or_else(|| panic!("{id} ({name}) is not in CloudWatch"));
+        if alarm["Namespace"] == metrics::NAMESPACE {
+            let metric = alarm["MetricName"].as_str().unwrap_or_default();
+            assert!(
+                code.contains(&metric),
+                "{id}: {metric} is no metric of the code"
+            );
+        }
+        for dimension in alarm["Dimensions"].as_array().into_iter().flatten() {
+            let value = dimension["Value"].as_str().unwrap_or_default().to_owned();
+            let known = match dimension["Name"].as_str() {
+                Some("FunctionName") => functions.contains(&value),
+                Some("QueueName") => queues.contains(&value),
+                _ => true,
+            };
+            assert!(known, "{id}: {dimension} is none of the stack's");
+        }
+    }
+    let threshold: f64 = stack.parameters["RefusedDeliveriesAlarmThreshold"]
+        .parse()
+        .expect("a number");
+    let receiver = physical("ReceiverFunction");
+    for (id, result) in [
+        ("SignatureRefusalsAlarm", "rejected_signature"),
+        ("UnreadableDeliveriesAlarm", "bad_request"),
+    ] {
+        let alarm = described[physical(id).as_str()];
+        assert_eq!(
+            (&alarm["Namespace"], &alarm["MetricName"]),
+            (&json!(metrics::NAMESPACE), &json!(metrics::DELIVERIES)),
+            "{id}"
+        );
+        let dimensions: BTreeSet<String> = alarm["Dimensions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                format!(
+                    "{}={}",
+                    d["Name"].as_str().unwrap(),
+                    d["Value"].as_str().unwrap()
+                )
+            })
+            .collect();
+        let expected = [
+            format!("FunctionName={receiver}"),
+            format!("Result={result}"),
+        ];
+        assert_eq!(dimensions, BTreeSet::from(expected), "{id}");
+        assert_eq!(alarm["Threshold"].as_f64(), Some(threshold), "{id}");
+    }
+    println!(
+        "   {} alarms in CloudWatch, on the code's metrics and the stack's functions and queues",
+        alarms.len()
+    );
 }

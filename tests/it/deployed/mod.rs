@@ -22,7 +22,7 @@
 //! | module | what it holds the stack to |
 //! |---|---|
 //! | `api` | `events/` through the deployed API: answers, items, messages; API Gateway's 404; the function's own 405/404 invoked directly |
-//! | `dashboard` | the dashboard names the deployed functions and queues and only the code's metrics; `NoDeliveryAlarm` watches `AuthenticDeliveries` |
+//! | `dashboard` | the dashboard names the deployed functions and queues and only the code's metrics; `NoDeliveryAlarm` watches `AuthenticDeliveries`; every alarm is in CloudWatch on the code's metrics, the refusal alarms on refused `Deliveries` |
 //! | `sweeper` | an outcome left pending is published by the sweeper |
 //! | `reconcile` | the reconcile function against the fake Gu1 API: one-off, never delivered, scheduled, a refused key |
 //! | `queue` | the queues' policies: a role outside the stack cannot send (a real call under an assumed role), the workers' role in `ConsumerPrincipalArns` receives |
