@@ -29,6 +29,8 @@
 #     the log groups' kmsKeyId, the secret's KmsKeyId, the roles' kms: grants;
 #   - drops the table's SSESpecification at creation (describe-table shows no
 #     SSEDescription), so the table's key is checked only through the grants;
+#     the second deploy's update hands UpdateTable CloudFormation's
+#     SSEEnabled where it reads Enabled: the AWS-managed key, status DISABLED;
 #   - enforces no key: no service calls KMS (a grant or a key policy missing
 #     would go unnoticed: the grants are read from IAM, the simulator shows
 #     that no role may use a key outside its service, kms:ViaService unset).

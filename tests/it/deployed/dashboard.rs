@@ -123,6 +123,7 @@ async fn no_delivery_alarm_watches_authentic_deliveries_of_the_receiver() {
 #[tokio::test]
 async fn every_alarm_is_in_cloudwatch_on_the_code_s_metrics() {
     let Some(stack) = deployed() else { return };
+    println!(); // after the harness's "test ... " line
     let mut alarms: Vec<(&String, &String)> = stack
         .resources
         .iter()

@@ -95,6 +95,7 @@ async fn the_parameters_are_all_set_or_all_defaults() {
     let Some((deployed, baseline)) = baseline() else {
         return;
     };
+    println!(); // after the harness's "test ... " line
     for parameter in KEYS {
         let value = deployed.parameter(parameter);
         match baseline {
@@ -119,6 +120,7 @@ async fn each_function_traces_as_told_and_each_role_has_the_boundary() {
     let Some((deployed, _)) = baseline() else {
         return;
     };
+    println!(); // after the harness's "test ... " line
     let boundary = deployed.parameter("PermissionsBoundaryArn");
     let roles = functions(deployed)
         .await
@@ -151,6 +153,7 @@ async fn the_keys_are_on_the_queues_the_log_groups_the_secret_and_the_table() {
     let Some((deployed, baseline)) = baseline() else {
         return;
     };
+    println!(); // after the harness's "test ... " line
     let of_type = |kind: &str| -> Vec<&String> {
         let found = deployed.resources.values().filter(|(_, t)| t == kind);
         found.map(|(id, _)| id).collect()
@@ -256,6 +259,7 @@ async fn each_role_may_use_its_keys_through_their_services_only() {
     let Some((deployed, baseline)) = baseline() else {
         return;
     };
+    println!(); // after the harness's "test ... " line
     let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
     let via = |service: &str| format!("{service}.{region}.amazonaws.com");
     let actions =
@@ -377,6 +381,7 @@ async fn in_the_defaults_a_signed_delivery_is_applied_and_published() {
     let Some((deployed, baseline)) = baseline() else {
         return;
     };
+    println!(); // after the harness's "test ... " line
     if baseline == Baseline::Set {
         println!("   (the other checks deliver under the baseline set)");
         return;
