@@ -24,6 +24,7 @@ commands:
   serve            the receiver over local HTTP
   sweep            one sweep: publish the outcomes a failure left pending
   reconcile        one reconciliation run against Gu1's API
+  track            register sessions your backend created, for reconciliation
   help [COMMAND]   this text, or COMMAND's
 
 options:
@@ -77,11 +78,28 @@ options:
                    starts with '-' as --session=ID)
   -h, --help       this text";
 
+pub const TRACK_USAGE: &str = "\
+usage: gu1-webhook track --session ID... [--entity ID]
+
+Registers sessions your backend created as pending, through the same
+conditional write as a delivery, so that reconciliation reads them from
+Gu1's API even if Gu1 never sends a webhook for them; a session already
+known is left as it is. Prints {\"tracked\":N,\"known\":N,\"conflicts\":N}
+(conflicts: the session has another entity). Needs SESSIONS_TABLE,
+OUTCOMES_QUEUE_URL and AWS configuration.
+
+options:
+  --session ID     a session to register (repeatable; an ID that starts
+                   with '-' as --session=ID)
+  --entity ID      the person's Gu1 entity id, stored with each session
+  -h, --help       this text";
+
 /// Each command and its usage.
-const COMMANDS: [(&str, &str); 3] = [
+const COMMANDS: [(&str, &str); 4] = [
     ("serve", SERVE_USAGE),
     ("sweep", SWEEP_USAGE),
     ("reconcile", RECONCILE_USAGE),
+    ("track", TRACK_USAGE),
 ];
 
 /// What the command line asks for.
@@ -104,6 +122,11 @@ pub enum Command {
     Reconcile {
         stale_after: Option<Duration>,
         sessions: Vec<SessionId>,
+    },
+    /// Register these sessions as pending (with this entity).
+    Track {
+        sessions: Vec<SessionId>,
+        entity: Option<String>,
     },
 }
 
@@ -149,6 +172,7 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
     }
     let mut args = args.into_iter();
     let (mut listen, mut grace, mut page_size, mut stale_after) = (None, None, None, None);
+    let mut entity = None;
     let mut sessions = Vec::new();
     while let Some(arg) = args.next() {
         let (flag, attached) = match arg.split_once('=') {
@@ -165,6 +189,7 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
             ("serve", "--listen")
                 | ("sweep", "--grace-seconds" | "--page-size")
                 | ("reconcile", "--stale-after" | "--session")
+                | ("track", "--session" | "--entity")
         );
         if !known {
             return refuse(format!("unknown option {flag} for {command}"), usage);
@@ -205,6 +230,15 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
                     usage,
                 })?);
             }
+            "--entity" => {
+                once(entity.is_some())?;
+                // The same rule as a session id: an id the table can hold.
+                SessionId::parse(&value).map_err(|e| Refused {
+                    reason: format!("--entity {value:?}: {e}"),
+                    usage,
+                })?;
+                entity = Some(value);
+            }
             _ => sessions.push(SessionId::parse(&value).map_err(|e| Refused {
                 reason: format!("--session {value:?}: {e}"),
                 usage,
@@ -216,6 +250,8 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
             listen: listen.unwrap_or_else(|| String::from("127.0.0.1:3000")),
         },
         "sweep" => Command::Sweep { grace, page_size },
+        "track" if sessions.is_empty() => return refuse("track needs --session".into(), usage),
+        "track" => Command::Track { sessions, entity },
         _ => Command::Reconcile {
             stale_after,
             sessions,
@@ -237,161 +273,4 @@ fn usage_of(name: &str) -> Option<&'static str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str]) -> Result<Command, Refused> {
-        parse_args(args.iter().map(|a| a.to_string()).collect())
-    }
-
-    #[test]
-    fn commands_and_their_options_parse() {
-        assert!(matches!(parse(&[]), Ok(Command::Lambda)));
-        assert!(matches!(
-            parse(&["serve"]),
-            Ok(Command::Serve { listen }) if listen == "127.0.0.1:3000"
-        ));
-        assert!(matches!(
-            parse(&["serve", "--listen", "127.0.0.1:9"]),
-            Ok(Command::Serve { listen }) if listen == "127.0.0.1:9"
-        ));
-        assert!(matches!(
-            parse(&["serve", "--listen=[::1]:9"]),
-            Ok(Command::Serve { listen }) if listen == "[::1]:9"
-        ));
-        assert!(matches!(
-            parse(&["sweep", "--grace-seconds", "0", "--page-size", "5"]),
-            Ok(Command::Sweep { grace: Some(grace), page_size: Some(5) }) if grace.is_zero()
-        ));
-        assert!(matches!(
-            parse(&["sweep"]),
-            Ok(Command::Sweep {
-                grace: None,
-                page_size: None
-            })
-        ));
-        let Ok(Command::Reconcile {
-            stale_after,
-            sessions,
-        }) = parse(&[
-            "reconcile",
-            "--session",
-            "s-1",
-            "--stale-after=60",
-            "--session=-s-2",
-        ])
-        else {
-            panic!("reconcile did not parse");
-        };
-        assert_eq!(stale_after, Some(Duration::from_secs(60)));
-        let sessions: Vec<&str> = sessions.iter().map(SessionId::as_str).collect();
-        assert_eq!(sessions, ["s-1", "-s-2"]);
-        assert!(matches!(parse(&["--version"]), Ok(Command::Version)));
-        assert!(matches!(parse(&["-V"]), Ok(Command::Version)));
-    }
-
-    #[test]
-    fn help_is_the_usage_of_what_it_follows() {
-        for (args, usage) in [
-            (&["--help"][..], USAGE),
-            (&["-h"][..], USAGE),
-            (&["help"][..], USAGE),
-            (&["help", "sweep"][..], SWEEP_USAGE),
-            (&["serve", "--help"][..], SERVE_USAGE),
-            (&["sweep", "-h"][..], SWEEP_USAGE),
-            (
-                &["reconcile", "--session", "s-1", "--help"][..],
-                RECONCILE_USAGE,
-            ),
-            // Wherever it stands, even where a value was due or after a mistake.
-            (&["serve", "--listen", "--help"][..], SERVE_USAGE),
-            (&["sweep", "--bogus", "-h"][..], SWEEP_USAGE),
-        ] {
-            match parse(args) {
-                Ok(Command::Help(text)) => assert_eq!(text, usage, "{args:?}"),
-                other => panic!("{args:?}: {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn mistakes_are_refused_with_a_reason_and_the_usage() {
-        for (args, reason, usage) in [
-            (&["deploy"][..], "unknown command deploy", USAGE),
-            (&["--bogus"][..], "unknown option --bogus", USAGE),
-            (&["help", "deploy"][..], "unknown command deploy", USAGE),
-            (
-                &["serve", "--grace-seconds", "1"][..],
-                "unknown option --grace-seconds for serve",
-                SERVE_USAGE,
-            ),
-            (
-                &["serve", "--version"][..],
-                "unknown option --version for serve",
-                SERVE_USAGE,
-            ),
-            (
-                &["sweep", "now"][..],
-                "unexpected argument now for sweep",
-                SWEEP_USAGE,
-            ),
-            (
-                &["sweep", "--grace-seconds"][..],
-                "--grace-seconds needs a value",
-                SWEEP_USAGE,
-            ),
-            (
-                &["sweep", "--grace-seconds", "--page-size", "5"][..],
-                "--grace-seconds needs a value",
-                SWEEP_USAGE,
-            ),
-            (
-                &["sweep", "--grace-seconds", "soon"][..],
-                "--grace-seconds takes a whole number of seconds",
-                SWEEP_USAGE,
-            ),
-            (
-                &["sweep", "--page-size=0"][..],
-                "--page-size takes a number from 1 to 1000",
-                SWEEP_USAGE,
-            ),
-            (
-                &["serve", "--listen", "a", "--listen", "b"][..],
-                "--listen given twice",
-                SERVE_USAGE,
-            ),
-            (
-                &["reconcile", "--stale-after", "-5"][..],
-                "--stale-after needs a value",
-                RECONCILE_USAGE,
-            ),
-            (
-                &["reconcile", "--session", ".."][..],
-                "--session \"..\": a session id must be 1 to 100 printable ASCII characters, not only dots",
-                RECONCILE_USAGE,
-            ),
-        ] {
-            let expected = Refused {
-                reason: reason.to_owned(),
-                usage,
-            };
-            assert_eq!(parse(args).err(), Some(expected), "{args:?}");
-        }
-    }
-
-    /// Every command has its usage, which names it and every option it takes.
-    #[test]
-    fn each_usage_names_its_command_and_options() {
-        for (name, usage) in COMMANDS {
-            assert!(usage.starts_with(&format!("usage: gu1-webhook {name}")));
-            assert!(USAGE.contains(&format!("\n  {name} ")), "{name}");
-            assert!(usage.contains("-h, --help"), "{name}");
-        }
-        for option in ["--listen", "--grace-seconds", "--page-size"] {
-            assert!(SERVE_USAGE.contains(option) || SWEEP_USAGE.contains(option));
-        }
-        for option in ["--stale-after", "--session"] {
-            assert!(RECONCILE_USAGE.contains(option));
-        }
-    }
-}
+mod tests;

@@ -1,4 +1,5 @@
-//! `gu1-webhook`: one binary, four ways to run (and `--help`, `--version`).
+//! `gu1-webhook`: one binary, four ways to run and one registration (and
+//! `--help`, `--version`).
 //!
 //! - In Lambda (no arguments): the receiver under the `lambda_http` runtime,
 //!   or the sweeper or reconciliation under `lambda_runtime` when the
@@ -8,13 +9,15 @@
 //! - `gu1-webhook sweep [--grace-seconds N] [--page-size N]`: one sweep.
 //! - `gu1-webhook reconcile [--stale-after N] [--session ID]...`: one
 //!   reconciliation run against Gu1's API (in Lambda: handler `reconcile`).
+//! - `gu1-webhook track --session ID... [--entity ID]`: register sessions
+//!   your backend created, so that reconciliation finds them.
 //!
 //! The command line itself is parsed in [`gu1_webhook::cli`].
 
 use gu1_webhook::cli::{Command, parse_args};
 use gu1_webhook::config::{
-    Clients, LambdaRole, ReceiverConfig, ReconcileConfig, Roots, SweepConfig, sdk_config_from_env,
-    tls_config,
+    Clients, LambdaRole, ReceiverConfig, ReconcileConfig, Roots, Storage, SweepConfig,
+    sdk_config_from_env, tls_config,
 };
 use gu1_webhook::reconcile::ReconcileReport;
 use gu1_webhook::session::SessionId;
@@ -115,6 +118,13 @@ async fn run(command: Command) -> Result<(), BoxError> {
             let run = reconciler.run(&sessions, &mut report).await;
             println!("{}", serde_json::to_string(&report)?);
             reconciled(run, &report)
+        }
+        Command::Track { sessions, entity } => {
+            let storage = Storage::from_env()?;
+            let clients = clients(&roots).await?;
+            let report = app::track(&storage, &clients, &sessions, entity.as_deref()).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
         }
     }
 }

@@ -13,6 +13,7 @@
 //! | `one_session` | `--session ID`: one session by name, in the table or not |
 //! | `once` | beside Gu1's own webhooks and failing AWS: each outcome published once |
 //! | `refusals` | when Gu1's API refuses, is busy, down or slow, or answers nonsense |
+//! | `track` | a session registered by `track` and never delivered, reconciled; a known one unchanged |
 //! | `setup` | refuses to start without its key, organization or a usable URL; never shows the key |
 
 mod once;
@@ -20,6 +21,7 @@ mod one_session;
 mod refusals;
 mod scheduled;
 mod setup;
+mod track;
 
 use crate::support::binary::{Env, Reconciled};
 use crate::support::gu1::{FakeGu1, api};
