@@ -37,6 +37,20 @@ pub const IDENTITY_CONFLICTS: &str = "IdentityConflicts";
 /// by `Status`: the latency onboarding feels.
 pub const OUTCOME_LATENCY: &str = "OutcomeLatency";
 
+/// Every metric the code emits: what the dashboard and the alarms are held
+/// to (a new metric added here and nowhere on the dashboard fails its test).
+pub const ALL: [&str; 9] = [
+    DELIVERIES,
+    AUTHENTIC_DELIVERIES,
+    OUTCOMES_PUBLISHED,
+    REVIEWS_PUBLISHED,
+    PUBLISH_FAILURES,
+    UNPUBLISHED_OUTCOMES,
+    RECONCILED,
+    IDENTITY_CONFLICTS,
+    OUTCOME_LATENCY,
+];
+
 /// What a metric line carries: a count, or a duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Measure {

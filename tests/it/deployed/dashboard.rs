@@ -12,17 +12,6 @@ use gu1_webhook::metrics;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
 
-const CODE_METRICS: [&str; 8] = [
-    metrics::DELIVERIES,
-    metrics::AUTHENTIC_DELIVERIES,
-    metrics::OUTCOMES_PUBLISHED,
-    metrics::PUBLISH_FAILURES,
-    metrics::UNPUBLISHED_OUTCOMES,
-    metrics::RECONCILED,
-    metrics::IDENTITY_CONFLICTS,
-    metrics::OUTCOME_LATENCY,
-];
-
 #[tokio::test]
 async fn the_dashboard_reads_the_deployed_functions_and_queues() {
     let Some(stack) = deployed() else { return };
@@ -69,7 +58,7 @@ async fn the_dashboard_reads_the_deployed_functions_and_queues() {
             let dimensions: Vec<(&str, &str)> = rest[1..].chunks(2).map(|p| (p[0], p[1])).collect();
             if *namespace == metrics::NAMESPACE {
                 assert!(
-                    CODE_METRICS.contains(&rest[0]),
+                    metrics::ALL.contains(&rest[0]),
                     "{} is no metric of the code",
                     rest[0]
                 );
@@ -149,10 +138,7 @@ async fn every_alarm_is_in_cloudwatch_on_the_code_s_metrics() {
         .into_iter()
         .map(|id| physical(id).rsplit('/').next().unwrap().to_owned())
         .collect();
-    let code: Vec<&str> = CODE_METRICS
-        .into_iter()
-        .chain([metrics::REVIEWS_PUBLISHED])
-        .collect();
+
     for (id, name) in &alarms {
         let alarm = described
             .get(name.as_str())
@@ -160,7 +146,7 @@ async fn every_alarm_is_in_cloudwatch_on_the_code_s_metrics() {
         if alarm["Namespace"] == metrics::NAMESPACE {
             let metric = alarm["MetricName"].as_str().unwrap_or_default();
             assert!(
-                code.contains(&metric),
+                metrics::ALL.contains(&metric),
                 "{id}: {metric} is no metric of the code"
             );
         }
