@@ -218,28 +218,7 @@ impl Deployed {
 
     /// Invokes the function of output `function_key` with `payload`.
     pub async fn invoke(&self, function_key: &str, payload: &Value) -> Invocation {
-        let function = self.output(function_key).to_owned();
-        let dir = std::env::temp_dir();
-        let input = dir.join(support::unique("deploy-test-payload"));
-        let output = dir.join(support::unique("deploy-test-output"));
-        std::fs::write(&input, payload.to_string()).expect("write the payload");
-        let answer = aws(&[
-            "lambda",
-            "invoke",
-            "--function-name",
-            &function,
-            "--payload",
-            &format!("fileb://{}", input.display()),
-            &output.display().to_string(),
-        ])
-        .await;
-        let returned = std::fs::read(&output).expect("the invocation's output");
-        let _ = std::fs::remove_file(input);
-        let _ = std::fs::remove_file(output);
-        Invocation {
-            failed: answer.get("FunctionError").is_some(),
-            output: serde_json::from_slice(&returned).unwrap_or(Value::Null),
-        }
+        invoke(self.output(function_key), payload).await
     }
 
     /// Receives (and deletes) outcomes until `expected` arrived and the
@@ -304,6 +283,31 @@ impl Deployed {
 /// clients ([`support::patient`]).
 pub fn sdk() -> aws_types::SdkConfig {
     support::patient(&support::sdk(&required("AWS_ENDPOINT_URL")))
+}
+
+/// Invokes the deployed function `function` (its name) with `payload`.
+pub async fn invoke(function: &str, payload: &Value) -> Invocation {
+    let dir = std::env::temp_dir();
+    let input = dir.join(support::unique("deploy-test-payload"));
+    let output = dir.join(support::unique("deploy-test-output"));
+    std::fs::write(&input, payload.to_string()).expect("write the payload");
+    let answer = aws(&[
+        "lambda",
+        "invoke",
+        "--function-name",
+        function,
+        "--payload",
+        &format!("fileb://{}", input.display()),
+        &output.display().to_string(),
+    ])
+    .await;
+    let returned = std::fs::read(&output).expect("the invocation's output");
+    let _ = std::fs::remove_file(input);
+    let _ = std::fs::remove_file(output);
+    Invocation {
+        failed: answer.get("FunctionError").is_some(),
+        output: serde_json::from_slice(&returned).unwrap_or(Value::Null),
+    }
 }
 
 /// What an invocation returned.

@@ -95,6 +95,36 @@ async fn send(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<(), String> 
     }
 }
 
+/// Receives from `queue_url` as `sqs` until `find` picks a message, or
+/// fails after 15 s saying `what` never reached the workers' role.
+async fn receive_until<T>(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    what: &str,
+    find: impl Fn(&aws_sdk_sqs::types::Message) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let batch = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("the workers' role may not receive {what}: {err:?}"))
+            .messages
+            .unwrap_or_default();
+        if let Some(found) = batch.iter().find_map(&find) {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} never reached the workers' role"
+        );
+    }
+}
+
 fn refused(result: Result<(), String>, what: &str) {
     match result {
         Err(code) if code.starts_with("AccessDenied") => {}
@@ -173,29 +203,17 @@ async fn only_the_stacks_roles_send_and_the_listed_workers_receive() {
     let as_consumer = sqs_as(consumer).await;
     let session = unique("deploy-test-consumer");
     deployed.deliver(&seed::approved(&session)).await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let message = loop {
-        let batch = as_consumer
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("the listed workers' role may not receive: {err:?}"))
-            .messages
-            .unwrap_or_default();
-        if let Some(message) = batch
-            .into_iter()
-            .find(|m| m.body().is_some_and(|b| b.contains(&session)))
-        {
-            break message;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the outcome of {session} never reached the workers' role"
-        );
-    };
+    let message = receive_until(
+        &as_consumer,
+        &queue_url,
+        &format!("the outcome of {session}"),
+        |m| {
+            m.body()
+                .is_some_and(|b| b.contains(&session))
+                .then(|| m.clone())
+        },
+    )
+    .await;
     let handle = message.receipt_handle().unwrap_or_default();
     as_consumer
         .change_message_visibility()
@@ -227,30 +245,17 @@ async fn only_the_stacks_roles_send_and_the_listed_workers_receive() {
             json!({"result": "conflict", "sessionId": session, "status": "approved"}),
         )
         .await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let notice = loop {
-        let batch = as_consumer
-            .receive_message()
-            .queue_url(&reviews_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("the workers' role may not receive notices: {err:?}"))
-            .messages
-            .unwrap_or_default();
-        if let Some(notice) = batch
-            .iter()
-            .filter_map(|m| gu1_outcome::review::parse_review(m.body()?).ok())
-            .find(|notice| notice.session_id == session)
-        {
-            break notice;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the review notice of {session} never reached the workers' role"
-        );
-    };
+    let notice = receive_until(
+        &as_consumer,
+        &reviews_url,
+        &format!("the review notice of {session}"),
+        |m| {
+            gu1_outcome::review::parse_review(m.body()?)
+                .ok()
+                .filter(|notice| notice.session_id == session)
+        },
+    )
+    .await;
     assert_eq!(
         (
             notice.kept.status.as_str(),

@@ -10,7 +10,7 @@
 //! - A copy with another status, invoked directly as the mapping would:
 //!   answered without failures, and the item keeps the first status.
 
-use super::{aws, deployed, required};
+use super::{deployed, invoke, required};
 use crate::support::{self, Item, json, seed, text, unique};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -100,31 +100,14 @@ async fn the_example_worker_records_a_signed_delivery_once() {
         "body": copy.to_string(), "attributes": {"MessageGroupId": "entity-uuid"},
         "messageAttributes": {}, "eventSource": "aws:sqs",
         "eventSourceARN": deployed.output("OutcomesQueueArn"), "awsRegion": "us-east-1"}]});
-    let dir = std::env::temp_dir();
-    let (input, output) = (
-        dir.join(unique("worker-event")),
-        dir.join(unique("worker-answer")),
-    );
-    std::fs::write(&input, event.to_string()).expect("write the event");
-    let answer = aws(&[
-        "lambda",
-        "invoke",
-        "--function-name",
-        &function,
-        "--payload",
-        &format!("fileb://{}", input.display()),
-        &output.display().to_string(),
-    ])
-    .await;
-    let returned: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&output).expect("the answer")).unwrap_or_default();
-    let _ = (std::fs::remove_file(input), std::fs::remove_file(output));
+    let answer = invoke(&function, &event).await;
     assert!(
-        answer.get("FunctionError").is_none()
-            && returned["batchItemFailures"]
+        !answer.failed
+            && answer.output["batchItemFailures"]
                 .as_array()
                 .is_some_and(Vec::is_empty),
-        "the worker's answer to a copy: {answer} {returned}"
+        "the worker's answer to a copy: {:?}",
+        answer.output
     );
     let item = recorded(&aws_clients, &table, &session)
         .await
