@@ -294,10 +294,7 @@ impl SessionStore {
             .condition_expression(condition)
             .send()
             .await;
-        Ok(matches!(
-            conditional("UpdateItem (mark checked)", result)?,
-            Conditional::Done(_)
-        ))
+        landed("UpdateItem (mark checked)", result)
     }
 }
 
@@ -324,6 +321,17 @@ fn conditional<T>(
         },
         Err(err) => Err(StoreError::new(operation, err)),
     }
+}
+
+/// Whether a conditional write landed: `false` when its condition failed.
+fn landed<T>(
+    operation: &'static str,
+    result: Result<T, SdkError<UpdateItemError>>,
+) -> Result<bool, StoreError> {
+    Ok(matches!(
+        conditional(operation, result)?,
+        Conditional::Done(_)
+    ))
 }
 
 /// The item a write returned, as a record.

@@ -146,10 +146,7 @@ impl SessionStore {
             .condition_expression("contains(#reviewsOwed, :status)")
             .send()
             .await;
-        Ok(matches!(
-            conditional("UpdateItem (mark review published)", result)?,
-            Conditional::Done(_)
-        ))
+        landed("UpdateItem (mark review published)", result)
     }
 
     /// Drops the session from the unpublished index and ends `holder`'s
@@ -176,10 +173,7 @@ impl SessionStore {
             )
             .send()
             .await;
-        Ok(matches!(
-            conditional("UpdateItem (settle)", result)?,
-            Conditional::Done(_)
-        ))
+        landed("UpdateItem (settle)", result)
     }
 
     /// Gives up the lease `writer` holds (if it holds one), so that the next
