@@ -104,8 +104,11 @@ where
         let mut line = String::new();
         self.0
             .format_event(context, Writer::new(&mut line), event)?;
-        let keys = INVOCATION.lock().map(|k| k.clone()).unwrap_or_default();
-        writer.write_str(&with_keys(&line, &keys))
+        // The keys are read in place (the formatter writes into a buffer,
+        // not to the stream): no copy of them per line.
+        let keys = INVOCATION.lock();
+        let keys = keys.as_ref().map_or("", |k| k.as_str());
+        writer.write_str(&with_keys(&line, keys))
     }
 }
 
