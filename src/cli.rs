@@ -211,24 +211,33 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
             }
             "--grace-seconds" => {
                 once(grace.is_some())?;
-                grace = Some(config::parse_seconds(&value).ok_or_else(|| Refused {
-                    reason: format!("--grace-seconds takes {SECONDS_RULE}"),
+                grace = Some(parsed(
+                    &flag,
+                    &value,
+                    config::parse_seconds,
+                    SECONDS_RULE,
                     usage,
-                })?);
+                )?);
             }
             "--page-size" => {
                 once(page_size.is_some())?;
-                page_size = Some(config::parse_page_size(&value).ok_or_else(|| Refused {
-                    reason: format!("--page-size takes {PAGE_SIZE_RULE}"),
+                page_size = Some(parsed(
+                    &flag,
+                    &value,
+                    config::parse_page_size,
+                    PAGE_SIZE_RULE,
                     usage,
-                })?);
+                )?);
             }
             "--stale-after" => {
                 once(stale_after.is_some())?;
-                stale_after = Some(config::parse_seconds(&value).ok_or_else(|| Refused {
-                    reason: format!("--stale-after takes {SECONDS_RULE}"),
+                stale_after = Some(parsed(
+                    &flag,
+                    &value,
+                    config::parse_seconds,
+                    SECONDS_RULE,
                     usage,
-                })?);
+                )?);
             }
             "--entity" => {
                 once(entity.is_some())?;
@@ -256,6 +265,21 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
             stale_after,
             sessions,
         },
+    })
+}
+
+/// `value` of option `flag` read by `parse`, or a refusal that states its
+/// `rule`.
+fn parsed<T>(
+    flag: &str,
+    value: &str,
+    parse: fn(&str) -> Option<T>,
+    rule: &str,
+    usage: &'static str,
+) -> Result<T, Refused> {
+    parse(value).ok_or_else(|| Refused {
+        reason: format!("{flag} takes {rule}"),
+        usage,
     })
 }
 
