@@ -48,6 +48,17 @@ def stop(proc):
             proc.wait()
 
 
+def clean_up(workdir, keep_logs):
+    """Ends every process spawned, then removes `workdir` (or says where its
+    logs are kept)."""
+    for proc in CHILDREN:
+        stop(proc)
+    if keep_logs:
+        print(f"logs kept in {workdir}", file=sys.stderr)
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def memory_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         fields = dict(line.split(":", 1) for line in f)
@@ -517,12 +528,7 @@ def main():
             results["rss"] = phase_rss(args, environment(args, workdir, args.endpoint, False), workdir)
             print(f"rss: {results['rss']['samples']}", file=sys.stderr)
     finally:
-        for proc in CHILDREN:
-            stop(proc)
-        if args.keep_logs:
-            print(f"logs kept in {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(workdir, args.keep_logs)
     with open(args.out, "w") as f:
         f.write(json.dumps(results, indent=2) + "\n")
 

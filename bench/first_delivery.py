@@ -26,7 +26,7 @@ runs go on unthrottled, and the results say so.
 
 Only 127.0.0.1; every loop bounded; every process started is ended on exit.
 """
-import argparse, json, os, shutil, socket, ssl, subprocess, sys, tempfile, time  # noqa: E401
+import argparse, json, os, socket, ssl, subprocess, sys, tempfile, time  # noqa: E401
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import coldstart as cs  # noqa: E402
@@ -410,16 +410,13 @@ def main():
                     receiver["first_own_ms"]["median"] / receiver["warm_own_ms"]["median"], 2)
             results["settings"][setting] = out
     finally:
-        for proc in cs.CHILDREN:
+        for proc in cs.CHILDREN:  # out of the cgroups before they go
             cs.stop(proc)
         if terminator:
             terminator.close()
         for limit in limits:
             limit.close()
-        if args.keep_logs:
-            print(f"logs kept in {workdir}", file=sys.stderr)
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        cs.clean_up(workdir, args.keep_logs)
     with open(args.out, "w") as f:
         f.write(json.dumps(results, indent=2) + "\n")
     print_table(results)
