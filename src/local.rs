@@ -170,6 +170,7 @@ pub fn record_after_apply(
     SessionRecord {
         applied_by: Some(writer.clone()),
         reviews_owed: Vec::new(),
+        reviews_published: Vec::new(),
         publish_lease_until: terminal.then_some(lease_until_ms),
         lease_holder: terminal.then(|| writer.clone()),
         ..SessionRecord::from(event)

@@ -91,9 +91,13 @@ impl Outbox {
         let session = &event.session_id;
         match written.verdict {
             Verdict::Conflict => {
+                // One notice per conflicting status: none is built (nor its
+                // write tried) for one already on the reviews queue.
+                let published = written.record.reviews_published.contains(&event.status);
                 let notice = self
                     .reviews
                     .as_ref()
+                    .filter(|_| !published)
                     .and_then(|_| publish::review_notice(&written.record, event, rfc3339(now)))
                     .map(|notice| serde_json::to_string(&notice))
                     .transpose()

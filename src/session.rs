@@ -256,6 +256,9 @@ pub struct SessionRecord {
     /// Review notices owed to consumers: conflicting terminal statuses whose
     /// notice is not yet on the reviews queue.
     pub reviews_owed: Vec<OwedReview>,
+    /// Conflicting statuses whose notice is on the reviews queue: never owed
+    /// again.
+    pub reviews_published: Vec<SessionStatus>,
 }
 
 /// A review notice a session owes: Gu1 reported `status` after a different
@@ -283,6 +286,7 @@ impl From<&SessionEvent> for SessionRecord {
             lease_holder: None,
             applied_by: None,
             reviews_owed: Vec::new(),
+            reviews_published: Vec::new(),
         }
     }
 }

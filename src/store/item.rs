@@ -135,6 +135,13 @@ pub fn record_from_item(item: &Item) -> Result<SessionRecord, ItemError> {
         lease_holder: text(LEASE_HOLDER_ATTR).map(WriteToken::from_stored),
         applied_by: text(APPLIED_BY_ATTR).map(WriteToken::from_stored),
         reviews_owed: reviews_owed(item),
+        reviews_published: item
+            .get(REVIEWS_PUBLISHED_ATTR)
+            .and_then(|v| v.as_ss().ok())
+            .into_iter()
+            .flatten()
+            .filter_map(|status| SessionStatus::parse(status))
+            .collect(),
     })
 }
 

@@ -91,9 +91,15 @@ async fn a_reversal_sends_one_review_notice_per_conflicting_status() {
     published.sort();
     assert_eq!(published, ["expired", "rejected"]);
     assert_eq!(app.sweep_now().await.published, 0);
+    app.calls.take();
     assert_eq!(
         app.deliver(&seed::rejected(session)).await.result(),
         "conflict"
+    );
+    assert_eq!(
+        app.calls.take(),
+        ["UpdateItem", "UpdateItem"],
+        "the refused apply and the conflict's record, no notice tried again"
     );
     assert!(app.review_bodies().await.is_empty(), "no second notice");
     assert!(app.messages().await.is_empty(), "no second outcome");

@@ -100,6 +100,7 @@ async fn a_first_event_is_stored_as_its_session_record() {
         let stored = SessionRecord {
             applied_by: None,
             reviews_owed: Vec::new(),
+            reviews_published: Vec::new(),
             ..stored
         };
         assert_eq!(stored, SessionRecord::from(&event), "{session}");
