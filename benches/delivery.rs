@@ -63,8 +63,8 @@ fn delivery_work(verifier: &Verifier, body: &[u8], header: &[u8]) -> usize {
         &event,
         Some("wh-bench-1"),
         &writer,
-        NOW_MS,
-        NOW_MS + LEASE_MS,
+        (NOW_MS, NOW_MS + LEASE_MS),
+        None,
     );
     let mut out = update.expression().len() + verdict.as_str().len();
     let record = record_after_apply(&event, &writer, NOW_MS + LEASE_MS);
@@ -151,8 +151,8 @@ fn steps(c: &mut Criterion) {
                 black_box(&event),
                 Some("wh-bench-1"),
                 &writer,
-                NOW_MS,
-                NOW_MS + LEASE_MS,
+                (NOW_MS, NOW_MS + LEASE_MS),
+                None,
             )
             .expression()
         })

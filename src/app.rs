@@ -5,16 +5,15 @@
 //! sweeper never reads the webhook secret).
 
 use crate::config::{ApiKeySource, Clients, ReceiverConfig, ReconcileConfig, Storage, SweepConfig};
-use crate::decide::Verdict;
 use crate::delivery::Receiver;
 use crate::gu1_api::{ApiKey, Gu1Api};
 use crate::limits::WARM_UP_TIMEOUT;
+use crate::operate::Operator;
 use crate::outbox::Outbox;
 use crate::publish::Queue;
 use crate::reconcile::Reconciler;
 use crate::secrets::{Keyring, SecretsError};
-use crate::session::{SessionEvent, SessionFields, SessionId, SessionStatus, WriteToken};
-use crate::store::{SessionStore, StoreError};
+use crate::store::SessionStore;
 use crate::sweep::Sweeper;
 
 /// The receiver: the webhook secrets (read from Secrets Manager now, if that
@@ -44,52 +43,10 @@ pub async fn open_connections(storage: &Storage, clients: &Clients) {
     }
 }
 
-/// What `track` did, per session: registered as pending, already known,
-/// or known with another entity (an identity conflict, recorded as one).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct TrackReport {
-    pub tracked: u64,
-    pub known: u64,
-    pub conflicts: u64,
+/// The operators' commands (`republish`, `erase`, `track`) over the outbox.
+pub fn operator(storage: &Storage, clients: &Clients) -> Operator {
+    Operator::new(outbox(storage, clients))
 }
-
-/// `track`: registers `sessions` that your backend created as `pending`
-/// (with `entity`, if given), so that reconciliation reads them from Gu1's
-/// API even if Gu1 never sends a webhook for them. Each goes through the
-/// same conditional write as a delivery ([`Outbox::record`], event
-/// [`TRACK_EVENT`]): a session already known is left as it is, and one
-/// known with another entity is an identity conflict.
-pub async fn track(
-    storage: &Storage,
-    clients: &Clients,
-    sessions: &[SessionId],
-    entity: Option<&str>,
-) -> Result<TrackReport, StoreError> {
-    let outbox = outbox(storage, clients);
-    let mut report = TrackReport::default();
-    for session in sessions {
-        let event = SessionEvent {
-            event: TRACK_EVENT.to_owned(),
-            timestamp: None,
-            session_id: session.clone(),
-            status: SessionStatus::Pending,
-            fields: SessionFields {
-                entity_id: entity.map(str::to_owned),
-                ..SessionFields::default()
-            },
-        };
-        let written = outbox.record(&event, None, &WriteToken::unique()).await?;
-        match written.verdict {
-            Verdict::Applied => report.tracked += 1,
-            Verdict::IdentityConflict => report.conflicts += 1,
-            Verdict::Duplicate | Verdict::Stale | Verdict::Conflict => report.known += 1,
-        }
-    }
-    Ok(report)
-}
-
-/// The `event` a tracked session's item carries until Gu1 moves it.
-pub const TRACK_EVENT: &str = "track";
 
 /// The sweeper: the outbox, the grace period and the page size.
 pub fn sweeper(config: &SweepConfig, clients: &Clients) -> Sweeper {
@@ -104,7 +61,8 @@ pub fn sweeper(config: &SweepConfig, clients: &Clients) -> Sweeper {
 fn outbox(storage: &Storage, clients: &Clients) -> Outbox {
     let queue = |url: &String| Queue::new(clients.sqs.clone(), url);
     Outbox::new(
-        SessionStore::new(clients.dynamodb.clone(), &storage.sessions_table),
+        SessionStore::new(clients.dynamodb.clone(), &storage.sessions_table)
+            .with_retention(storage.retention),
         queue(&storage.outcomes_queue_url),
         storage.reviews_queue_url.as_ref().map(queue),
     )

@@ -9,97 +9,22 @@
 //! nothing these options need (measured in BENCHMARKS.md, The command line).
 
 use crate::config::{self, PAGE_SIZE_RULE, SECONDS_RULE};
+use crate::operate::{Options, Request};
 use crate::session::SessionId;
 use std::time::Duration;
 
-/// What `gu1-webhook --help` prints.
-pub const USAGE: &str = "\
-usage: gu1-webhook [COMMAND] [OPTIONS]
+mod usage;
 
-Receives Gu1's biometric-session webhooks: the state in DynamoDB, each
-terminal outcome once on SQS. Without a command it runs in AWS Lambda as
-the function's handler says (bootstrap: the receiver, sweep, reconcile).
-
-commands:
-  serve            the receiver over local HTTP
-  sweep            one sweep: publish the outcomes a failure left pending
-  reconcile        one reconciliation run against Gu1's API
-  track            register sessions your backend created, for reconciliation
-  help [COMMAND]   this text, or COMMAND's
-
-options:
-  -h, --help       this text (COMMAND --help: COMMAND's)
-  -V, --version    the version
-
-Configuration comes from the environment (README.md, Configuration).
-An unknown command or option exits 2.";
-
-pub const SERVE_USAGE: &str = "\
-usage: gu1-webhook serve [--listen ADDR]
-
-The receiver (POST /webhooks/gu1) over plain HTTP, until interrupted.
-Needs GU1_WEBHOOK_SECRETS or GU1_WEBHOOK_SECRETS_ARN, SESSIONS_TABLE,
-OUTCOMES_QUEUE_URL (REVIEWS_QUEUE_URL for review notices) and AWS
-configuration.
-
-options:
-  --listen ADDR    the address to listen on (default 127.0.0.1:3000)
-  -h, --help       this text";
-
-pub const SWEEP_USAGE: &str = "\
-usage: gu1-webhook sweep [--grace-seconds N] [--page-size N]
-
-One sweep: publishes the terminal outcomes a failure left unpublished and
-prints {\"published\":N,\"skipped\":N,\"failed\":N}; exits 1 if any failed.
-Needs SESSIONS_TABLE, OUTCOMES_QUEUE_URL (REVIEWS_QUEUE_URL for review notices) and AWS
-configuration.
-
-options:
-  --grace-seconds N  take an outcome only once it is N seconds old
-                     (default SWEEP_GRACE_SECONDS, else 17)
-  --page-size N      sessions per page of the index, 1 to 1000
-                     (default SWEEP_PAGE_SIZE, else 25)
-  -h, --help         this text";
-
-pub const RECONCILE_USAGE: &str = "\
-usage: gu1-webhook reconcile [--stale-after N] [--session ID]...
-
-One reconciliation run: reads sessions from Gu1's API and applies what
-changed, as a delivery would; prints {\"checked\":N,\"applied\":N,
-\"unchanged\":N,\"notFound\":N,\"failed\":N}; exits 1 if Gu1 refused the key
-or any check failed. Needs GU1_API_KEY or GU1_API_KEY_ARN,
-GU1_ORGANIZATION_ID, SESSIONS_TABLE, OUTCOMES_QUEUE_URL (REVIEWS_QUEUE_URL for review notices) and AWS
-configuration.
-
-options:
-  --stale-after N  without --session: the sessions nothing moved for N
-                   seconds (default RECONCILE_STALE_AFTER_SECONDS, else 1800)
-  --session ID     this session, known or not (repeatable; an ID that
-                   starts with '-' as --session=ID)
-  -h, --help       this text";
-
-pub const TRACK_USAGE: &str = "\
-usage: gu1-webhook track --session ID... [--entity ID]
-
-Registers sessions your backend created as pending, through the same
-conditional write as a delivery, so that reconciliation reads them from
-Gu1's API even if Gu1 never sends a webhook for them; a session already
-known is left as it is. Prints {\"tracked\":N,\"known\":N,\"conflicts\":N}
-(conflicts: the session has another entity). Needs SESSIONS_TABLE,
-OUTCOMES_QUEUE_URL and AWS configuration.
-
-options:
-  --session ID     a session to register (repeatable; an ID that starts
-                   with '-' as --session=ID)
-  --entity ID      the person's Gu1 entity id, stored with each session
-  -h, --help       this text";
+pub use usage::*;
 
 /// Each command and its usage.
-const COMMANDS: [(&str, &str); 4] = [
+const COMMANDS: [(&str, &str); 6] = [
     ("serve", SERVE_USAGE),
     ("sweep", SWEEP_USAGE),
     ("reconcile", RECONCILE_USAGE),
     ("track", TRACK_USAGE),
+    ("republish", REPUBLISH_USAGE),
+    ("erase", ERASE_USAGE),
 ];
 
 /// What the command line asks for.
@@ -123,11 +48,8 @@ pub enum Command {
         stale_after: Option<Duration>,
         sessions: Vec<SessionId>,
     },
-    /// Register these sessions as pending (with this entity).
-    Track {
-        sessions: Vec<SessionId>,
-        entity: Option<String>,
-    },
+    /// An operator's command: `track`, `republish` or `erase`.
+    Operate(Request),
 }
 
 /// A command line that cannot run: why, and the usage to show with it.
@@ -172,7 +94,7 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
     }
     let mut args = args.into_iter();
     let (mut listen, mut grace, mut page_size, mut stale_after) = (None, None, None, None);
-    let mut entity = None;
+    let mut options = Options::default();
     let mut sessions = Vec::new();
     while let Some(arg) = args.next() {
         let (flag, attached) = match arg.split_once('=') {
@@ -190,6 +112,11 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
                 | ("sweep", "--grace-seconds" | "--page-size")
                 | ("reconcile", "--stale-after" | "--session")
                 | ("track", "--session" | "--entity")
+                | (
+                    "republish",
+                    "--session" | "--since" | "--until" | "--status" | "--limit" | "--after"
+                )
+                | ("erase", "--session" | "--entity" | "--external-id")
         );
         if !known {
             return refuse(format!("unknown option {flag} for {command}"), usage);
@@ -239,28 +166,48 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
                     usage,
                 )?);
             }
-            "--entity" => {
-                once(entity.is_some())?;
-                // The same rule as a session id: an id the table can hold.
-                SessionId::parse(&value).map_err(|e| Refused {
-                    reason: format!("--entity {value:?}: {e}"),
+            "--limit" => {
+                once(options.limit.is_some())?;
+                options.limit = Some(parsed(
+                    &flag,
+                    &value,
+                    |v| v.parse().ok(),
+                    "a number",
                     usage,
-                })?;
-                entity = Some(value);
+                )?);
             }
-            _ => sessions.push(SessionId::parse(&value).map_err(|e| Refused {
+            "--session" if command != "reconcile" => options.sessions.push(value),
+            "--session" => sessions.push(SessionId::parse(&value).map_err(|e| Refused {
                 reason: format!("--session {value:?}: {e}"),
                 usage,
             })?),
+            _ => {
+                let slot = match flag.as_str() {
+                    "--since" => &mut options.since,
+                    "--until" => &mut options.until,
+                    "--status" => &mut options.status,
+                    "--after" => &mut options.after,
+                    "--entity" => &mut options.entity,
+                    _ => &mut options.external_id,
+                };
+                once(slot.is_some())?;
+                *slot = Some(value);
+            }
         }
     }
+    let operate = |build: fn(Options) -> Result<Request, String>| {
+        build(options)
+            .map(Command::Operate)
+            .map_err(|reason| Refused { reason, usage })
+    };
     Ok(match command {
         "serve" => Command::Serve {
             listen: listen.unwrap_or_else(|| String::from("127.0.0.1:3000")),
         },
         "sweep" => Command::Sweep { grace, page_size },
-        "track" if sessions.is_empty() => return refuse("track needs --session".into(), usage),
-        "track" => Command::Track { sessions, entity },
+        "track" => operate(Request::track)?,
+        "republish" => operate(Request::republish)?,
+        "erase" => operate(Request::erase)?,
         _ => Command::Reconcile {
             stale_after,
             sessions,

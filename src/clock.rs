@@ -28,6 +28,26 @@ pub fn rfc3339(ms: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z")
 }
 
+/// The UTC day of `ms` (`2026-12-01`): the partition of the terminal
+/// outcomes' index, so that a day's outcomes are one query.
+pub fn utc_day(ms: u64) -> String {
+    let mut text = rfc3339(ms);
+    text.truncate(10);
+    text
+}
+
+/// Epoch milliseconds of `MS_PER_DAY` days.
+pub const MS_PER_DAY: u64 = 86_400_000;
+
+/// An RFC 3339 timestamp (Gu1's envelope `timestamp`, an operator's
+/// `--since`) as epoch milliseconds, read by the SDK's own parser; `None`
+/// for anything else, or an instant before 1970.
+pub fn parse_ms(text: &str) -> Option<u64> {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let at = DateTime::from_str(text, Format::DateTime).ok()?;
+    u64::try_from(at.to_millis().ok()?).ok()
+}
+
 /// Days since 1970-01-01 as a (proleptic Gregorian) year, month and day:
 /// Howard Hinnant's `civil_from_days`, for days on or after the epoch.
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
@@ -57,13 +77,22 @@ pub fn millis(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_smithy_types::date_time::{DateTime, Format};
     use proptest::prelude::*;
 
     /// The instant a timestamp names, read by the SDK's own RFC 3339 parser.
     fn read_back(text: &str) -> u64 {
-        let at = DateTime::from_str(text, Format::DateTime).expect(text);
-        u64::try_from(at.to_millis().expect(text)).expect(text)
+        parse_ms(text).expect(text)
+    }
+
+    #[test]
+    fn days_and_parsed_timestamps() {
+        assert_eq!(utc_day(1_796_165_643_710), "2026-12-01");
+        assert_eq!(utc_day(0), "1970-01-01");
+        assert_eq!(parse_ms("2026-12-01T22:54:03.71Z"), Some(1_796_165_643_710));
+        assert_eq!(parse_ms("2026-12-01T22:54:03Z"), Some(1_796_165_643_000));
+        for bad in ["", "yesterday", "2026-12-01", "1969-12-31T23:59:59Z"] {
+            assert_eq!(parse_ms(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! atomically in DynamoDB's `ConditionExpression` (see [`crate::store`]); the
 //! functions here classify what happened and say who must publish the outcome.
 
+use std::time::Duration;
+
 use crate::session::{IdentityField, SessionFields, SessionRecord, SessionStatus, WriteToken};
 
 /// What one event did to the stored session; the `result` of the answer.
@@ -22,6 +24,9 @@ pub enum Verdict {
     /// The event names another entity, organization or external id than
     /// the session has: nothing of it is applied ([`identity_conflicts`]).
     IdentityConflict,
+    /// The session was erased: nothing of the event is stored, and nothing
+    /// is published.
+    Erased,
 }
 
 impl Verdict {
@@ -32,6 +37,7 @@ impl Verdict {
             Self::Stale => "stale",
             Self::Conflict => "conflict",
             Self::IdentityConflict => "identity_conflict",
+            Self::Erased => "erased",
         }
     }
 }
@@ -49,6 +55,20 @@ pub fn verdict(stored: Option<SessionStatus>, incoming: SessionStatus) -> Verdic
         std::cmp::Ordering::Less => Verdict::Stale,
         std::cmp::Ordering::Equal if incoming == stored => Verdict::Duplicate,
         std::cmp::Ordering::Equal => Verdict::Conflict,
+    }
+}
+
+/// Whether an event Gu1 sent at `sent_ms` (its envelope `timestamp`) is
+/// older than the table keeps items (`retention`), at `now_ms`.
+///
+/// Such a delivery is a replay of something the table may have let expire:
+/// storing it would bring an expired (or erased and expired) session back
+/// and publish its outcome again, so it is acknowledged and dropped. An
+/// event without a readable time, or without a retention, is never too old.
+pub fn beyond_retention(sent_ms: Option<u64>, now_ms: u64, retention: Option<Duration>) -> bool {
+    match (sent_ms, retention) {
+        (Some(sent), Some(keep)) => now_ms.saturating_sub(sent) > crate::clock::millis(keep),
+        _ => false,
     }
 }
 
@@ -170,6 +190,18 @@ mod tests {
         let both = identity_conflicts(&stored, &fields(Some("e2"), Some("o2"), None));
         let names: Vec<_> = both.iter().map(|c| c.field.as_str()).collect();
         assert_eq!(names, ["entityId", "organizationId"]);
+    }
+
+    #[test]
+    fn only_a_dated_event_older_than_the_retention_is_beyond_it() {
+        let day = Duration::from_secs(86_400);
+        let now = 10 * 86_400_000;
+        assert!(beyond_retention(Some(now - 86_400_001), now, Some(day)));
+        assert!(!beyond_retention(Some(now - 86_400_000), now, Some(day)));
+        // A clock ahead of ours, no time, no retention: kept.
+        assert!(!beyond_retention(Some(now + 5_000), now, Some(day)));
+        assert!(!beyond_retention(None, now, Some(day)));
+        assert!(!beyond_retention(Some(0), now, None));
     }
 
     #[test]

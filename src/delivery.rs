@@ -1,10 +1,13 @@
 //! The path of one delivery, start to finish:
-//! verify → parse → decide → store → publish → respond.
+//! verify → parse → decide → store → publish → respond (an event older
+//! than the retention stops at decide: acknowledged, never stored).
 //!
 //! [`Receiver::handle`] is the only entry point, whichever transport brought
 //! the request: the Lambda runtime or the local HTTP server of
 //! [`crate::serve`].
 
+use crate::clock::{now_ms, parse_ms};
+use crate::decide::beyond_retention;
 use crate::limits::{DELIVERY_DEADLINE, WEBHOOK_MAX_BODY_BYTES};
 use crate::outbox::Outbox;
 use crate::parse::{Delivery, parse_delivery};
@@ -105,6 +108,12 @@ impl Receiver {
             }
         };
         log.session(&event);
+        let sent_ms = event.timestamp.as_deref().and_then(parse_ms);
+        if beyond_retention(sent_ms, now_ms(), self.outbox.store().retention()) {
+            return Ok(Accepted::BeyondRetention {
+                session_id: event.session_id.to_string(),
+            });
+        }
         self.store_and_publish(&event, writer, log).await
     }
 

@@ -46,6 +46,7 @@ pub mod limits;
 pub mod local;
 pub mod logs;
 pub mod metrics;
+pub mod operate;
 pub mod outbox;
 pub mod parse;
 pub mod publish;

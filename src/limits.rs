@@ -84,6 +84,22 @@ pub const SERVE_MIN_ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 /// retries (and logs) once a second until connections close.
 pub const SERVE_MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 
+// --- The item ---
+
+/// The most entries a session's history holds. Applied statuses are at
+/// most three (ranks only rise) and always appended; conflicts are appended
+/// while the history holds fewer than this, so a flood of conflicting
+/// deliveries cannot grow the item (each entry is about 100 bytes, billed
+/// on every write of it).
+pub const HISTORY_MAX_ENTRIES: usize = 12;
+
+// --- The operators' commands ---
+
+/// At most this many sessions of one person are erased per `erase` run (a
+/// person has a handful; a run that finds more says so by its count, and a
+/// second run takes the rest).
+pub const ERASE_MAX_SESSIONS: usize = 1000;
+
 // --- The sweeper ---
 
 /// At most this many index pages per sweep, so that one run ends in bounded

@@ -9,8 +9,9 @@
 
 use crate::session::{SessionEvent, SessionRecord, WriteToken};
 use crate::store::{
-    ACTIVE_ATTR, CHECKED_AT_ATTR, KEY, PENDING_ATTR, STALE_INDEX, TERMINAL_AT_ATTR,
-    UNPUBLISHED_INDEX,
+    ACTIVE_ATTR, CHECKED_AT_ATTR, ENTITY_ID_ATTR, ENTITY_INDEX, EXPIRES_AT_ATTR, EXTERNAL_ID_ATTR,
+    EXTERNAL_ID_INDEX, KEY, PENDING_ATTR, STALE_INDEX, STATUS_ATTR, TERMINAL_AT_ATTR,
+    TERMINAL_DAY_ATTR, TERMINAL_INDEX, UNPUBLISHED_INDEX,
 };
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
@@ -39,7 +40,8 @@ pub fn patient(config: &aws_types::SdkConfig) -> aws_types::SdkConfig {
         .build()
 }
 
-/// Creates the sessions table: key `sessionId`, the two sparse indexes. A
+/// Creates the sessions table as the template does: key `sessionId`, its
+/// five indexes and its time to live. A
 /// table of that name that already exists is taken as made: moto loads its
 /// DynamoDB backend on the first call, which on a busy machine can outlast
 /// an attempt, and the SDK's retry then finds the table the first attempt
@@ -57,17 +59,24 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
             .key_type(kind)
             .build()
     };
-    let index = |name: &str, partition: &str, sort: &str| {
-        GlobalSecondaryIndex::builder()
+    // The template's indexes: the sparse ones keys only; the terminal one
+    // with `status`, which `republish --status` reads.
+    let index = |name: &str, partition: &str, sort: Option<&str>| {
+        let projection = if name == TERMINAL_INDEX {
+            Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .non_key_attributes(STATUS_ATTR)
+        } else {
+            Projection::builder().projection_type(ProjectionType::KeysOnly)
+        };
+        let mut index = GlobalSecondaryIndex::builder()
             .index_name(name)
             .key_schema(key(partition, KeyType::Hash)?)
-            .key_schema(key(sort, KeyType::Range)?)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::KeysOnly)
-                    .build(),
-            )
-            .build()
+            .projection(projection.build());
+        if let Some(sort) = sort {
+            index = index.key_schema(key(sort, KeyType::Range)?);
+        }
+        index.build()
     };
     let created = client
         .create_table()
@@ -78,21 +87,44 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
         .attribute_definitions(attribute(TERMINAL_AT_ATTR, ScalarAttributeType::N)?)
         .attribute_definitions(attribute(ACTIVE_ATTR, ScalarAttributeType::S)?)
         .attribute_definitions(attribute(CHECKED_AT_ATTR, ScalarAttributeType::N)?)
+        .attribute_definitions(attribute(TERMINAL_DAY_ATTR, ScalarAttributeType::S)?)
+        .attribute_definitions(attribute(ENTITY_ID_ATTR, ScalarAttributeType::S)?)
+        .attribute_definitions(attribute(EXTERNAL_ID_ATTR, ScalarAttributeType::S)?)
         .key_schema(key(KEY, KeyType::Hash)?)
-        .global_secondary_indexes(index(UNPUBLISHED_INDEX, PENDING_ATTR, TERMINAL_AT_ATTR)?)
-        .global_secondary_indexes(index(STALE_INDEX, ACTIVE_ATTR, CHECKED_AT_ATTR)?)
+        .global_secondary_indexes(index(
+            UNPUBLISHED_INDEX,
+            PENDING_ATTR,
+            Some(TERMINAL_AT_ATTR),
+        )?)
+        .global_secondary_indexes(index(STALE_INDEX, ACTIVE_ATTR, Some(CHECKED_AT_ATTR))?)
+        .global_secondary_indexes(index(
+            TERMINAL_INDEX,
+            TERMINAL_DAY_ATTR,
+            Some(TERMINAL_AT_ATTR),
+        )?)
+        .global_secondary_indexes(index(ENTITY_INDEX, ENTITY_ID_ATTR, None)?)
+        .global_secondary_indexes(index(EXTERNAL_ID_INDEX, EXTERNAL_ID_ATTR, None)?)
         .send()
         .await;
     match created {
         Err(err)
             if err
                 .as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
-        {
-            Ok(())
-        }
-        other => other.map(drop).map_err(Into::into),
+                .is_some_and(|e| e.is_resource_in_use_exception()) => {}
+        other => other.map(drop)?,
     }
+    // The template's time to live: DynamoDB deletes an item past `expiresAt`.
+    let ttl = aws_sdk_dynamodb::types::TimeToLiveSpecification::builder()
+        .attribute_name(EXPIRES_AT_ATTR)
+        .enabled(true)
+        .build()?;
+    client
+        .update_time_to_live()
+        .table_name(name)
+        .time_to_live_specification(ttl)
+        .send()
+        .await?;
+    Ok(())
 }
 
 /// Creates the outcomes queue (FIFO when `name` ends in `.fifo`, with

@@ -1,4 +1,4 @@
-//! `gu1-webhook`: one binary, four ways to run and one registration (and
+//! `gu1-webhook`: one binary, four ways to run and three operators' commands (and
 //! `--help`, `--version`).
 //!
 //! - In Lambda (no arguments): the receiver under the `lambda_http` runtime,
@@ -9,8 +9,9 @@
 //! - `gu1-webhook sweep [--grace-seconds N] [--page-size N]`: one sweep.
 //! - `gu1-webhook reconcile [--stale-after N] [--session ID]...`: one
 //!   reconciliation run against Gu1's API (in Lambda: handler `reconcile`).
-//! - `gu1-webhook track --session ID... [--entity ID]`: register sessions
-//!   your backend created, so that reconciliation finds them.
+//! - `gu1-webhook track`, `republish` and `erase`: the operators' commands
+//!   ([`gu1_webhook::operate`]); in Lambda, handler `operate` runs them from
+//!   the invocation's payload.
 //!
 //! The command line itself is parsed in [`gu1_webhook::cli`].
 
@@ -19,6 +20,7 @@ use gu1_webhook::config::{
     Clients, LambdaRole, ReceiverConfig, ReconcileConfig, Roots, Storage, SweepConfig,
     sdk_config_from_env, tls_config,
 };
+use gu1_webhook::operate::Request;
 use gu1_webhook::reconcile::ReconcileReport;
 use gu1_webhook::session::SessionId;
 use gu1_webhook::{app, logs, serve};
@@ -82,6 +84,7 @@ async fn run(command: Command) -> Result<(), BoxError> {
             LambdaRole::Receiver => lambda_receiver(&roots).await,
             LambdaRole::Sweeper => lambda_sweeper(&roots).await,
             LambdaRole::Reconciler => lambda_reconciler(&roots).await,
+            LambdaRole::Operator => lambda_operator(&roots).await,
         },
         Command::Serve { listen } => {
             let config = ReceiverConfig::from_env()?;
@@ -119,12 +122,14 @@ async fn run(command: Command) -> Result<(), BoxError> {
             println!("{}", serde_json::to_string(&report)?);
             reconciled(run, &report)
         }
-        Command::Track { sessions, entity } => {
+        Command::Operate(request) => {
             let storage = Storage::from_env()?;
             let clients = clients(&roots).await?;
-            let report = app::track(&storage, &clients, &sessions, entity.as_deref()).await?;
+            let report = app::operator(&storage, &clients).run(&request).await?;
             println!("{}", serde_json::to_string(&report)?);
-            Ok(())
+            report
+                .failure()
+                .map_or(Ok(()), |failure| Err(failure.into()))
         }
     }
 }
@@ -196,6 +201,37 @@ async fn lambda_reconciler(roots: &Roots) -> Result<(), BoxError> {
             reconcile_once(&config, &clients, &tls, &event.payload)
                 .await
                 .map_err(|e| diagnostic("ReconcileFailed", &*e))
+        }
+    }))
+    .await
+}
+
+/// The operators' commands from the invocation's payload
+/// (`{"command":"erase","entity":"..."}`): the report is the answer; a
+/// payload that is no command, or a run that failed, a function error.
+async fn lambda_operator(roots: &Roots) -> Result<(), BoxError> {
+    let storage = Storage::from_env()?;
+    let clients = clients(roots).await?;
+    let operator = Arc::new(app::operator(&storage, &clients));
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        logs::begin_invocation(&event.context);
+        let operator = Arc::clone(&operator);
+        async move {
+            let request = Request::from_payload(&event.payload).map_err(|reason| Diagnostic {
+                error_type: "InvalidPayload".to_owned(),
+                error_message: reason,
+            })?;
+            let report = operator
+                .run(&request)
+                .await
+                .map_err(|e| diagnostic("OperationFailed", &e))?;
+            match report.failure() {
+                Some(failure) => Err(Diagnostic {
+                    error_type: "OperationIncomplete".to_owned(),
+                    error_message: format!("{failure}: {}", serde_json::json!(report)),
+                }),
+                None => Ok(report),
+            }
         }
     }))
     .await

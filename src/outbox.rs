@@ -68,8 +68,13 @@ impl Outbox {
         &self.store
     }
 
+    /// The outcomes queue, for `republish`.
+    pub(crate) fn outcomes(&self) -> &Queue {
+        &self.outcomes
+    }
+
     /// When a lease taken at `now_ms` ends ([`PUBLISH_LEASE`] later).
-    fn lease_until(now_ms: u64) -> u64 {
+    pub(crate) fn lease_until(now_ms: u64) -> u64 {
         now_ms.saturating_add(millis(PUBLISH_LEASE))
     }
 
@@ -106,7 +111,10 @@ impl Outbox {
                     status: event.status,
                     notice: notice.as_deref(),
                 };
-                if let Some(record) = self.store.record_conflict(session, conflict, now).await? {
+                let arrived = (event, webhook_id);
+                let stored = &written.record;
+                let owed = self.store.record_conflict(stored, arrived, conflict, now);
+                if let Some(record) = owed.await? {
                     written.record = record;
                 }
                 tracing::warn!(
@@ -119,7 +127,11 @@ impl Outbox {
             Verdict::IdentityConflict => {
                 let conflicts = identity_conflicts(&written.record.fields, &event.fields);
                 let conflict = Conflict::Identity(&conflicts);
-                self.store.record_conflict(session, conflict, now).await?;
+                let arrived = (event, webhook_id);
+                let stored = &written.record;
+                self.store
+                    .record_conflict(stored, arrived, conflict, now)
+                    .await?;
                 crate::metrics::identity_conflict();
                 for c in &conflicts {
                     // Hashes, not values: an external id may be personal.
@@ -133,7 +145,7 @@ impl Outbox {
                     );
                 }
             }
-            Verdict::Applied | Verdict::Duplicate | Verdict::Stale => {}
+            Verdict::Applied | Verdict::Duplicate | Verdict::Stale | Verdict::Erased => {}
         }
         Ok(written)
     }
@@ -193,7 +205,7 @@ impl Outbox {
         };
         let session = &record.session_id;
         let status = message.status.as_str();
-        let message_id = match self.outcomes.send_outcome(&message).await {
+        let message_id = match self.outcomes.send_outcome(&message, None).await {
             Ok(id) => {
                 crate::metrics::outcome_published(status);
                 if let Some(ms) = since_event(record, now_ms()) {
@@ -322,9 +334,7 @@ impl Outbox {
 /// read) to `now_ms`; `None` without a readable time. A clock ahead of ours
 /// counts as 0.
 fn since_event(record: &SessionRecord, now_ms: u64) -> Option<u64> {
-    use aws_smithy_types::date_time::{DateTime, Format};
-    let at = DateTime::from_str(record.last_event_at.as_deref()?, Format::DateTime).ok()?;
-    let at_ms = u64::try_from(at.to_millis().ok()?).unwrap_or(0);
+    let at_ms = crate::clock::parse_ms(record.last_event_at.as_deref()?)?;
     Some(now_ms.saturating_sub(at_ms))
 }
 

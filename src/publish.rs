@@ -88,6 +88,14 @@ fn terminal(status: SessionStatus) -> Option<Status> {
     }
 }
 
+/// An outcome sent again by `republish`: when, and the how-manieth time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resend {
+    /// RFC 3339, the `republishedAt` message attribute.
+    pub at: String,
+    pub count: u64,
+}
+
 /// SQS failed (after the SDK's own retries), or the message could not be
 /// built or read back. The cause is kept as the source.
 #[derive(Debug, thiserror::Error)]
@@ -135,19 +143,29 @@ impl Queue {
             .map_err(SendError::new)
     }
 
-    /// Sends one outcome; returns its SQS message id.
-    pub async fn send_outcome(&self, message: &Outcome) -> Result<String, SendError> {
+    /// Sends one outcome; returns its SQS message id. A `resend` (an
+    /// operator's `republish`) carries the `republishedAt` attribute, and on
+    /// a FIFO queue its own deduplication id (`sessionId:status:rN`, N the
+    /// republish's count), so the queue does not drop it as a copy of the
+    /// original.
+    pub async fn send_outcome(
+        &self,
+        message: &Outcome,
+        resend: Option<&Resend>,
+    ) -> Result<String, SendError> {
         let body = serde_json::to_string(message).map_err(SendError::new)?;
-        let attributes = [
+        let version = message.schema_version.to_string();
+        let mut attributes = vec![
             (attributes::STATUS, "String", message.status.as_str()),
-            (
-                attributes::SCHEMA_VERSION,
-                "Number",
-                &message.schema_version.to_string(),
-            ),
+            (attributes::SCHEMA_VERSION, "Number", version.as_str()),
         ];
-        let fifo = (message.group_id(), message.deduplication_id());
-        self.send(body, &attributes, fifo).await
+        let mut deduplication = message.deduplication_id();
+        if let Some(resend) = resend {
+            attributes.push((attributes::REPUBLISHED_AT, "String", &resend.at));
+            deduplication = format!("{deduplication}:r{}", resend.count);
+        }
+        self.send(body, &attributes, (message.group_id(), deduplication))
+            .await
     }
 
     /// Sends one review notice that `record` owes: the body stored when the

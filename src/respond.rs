@@ -27,6 +27,9 @@ pub enum Accepted {
     },
     /// Authentic, but not a biometric-session event.
     Ignored,
+    /// Authentic, but sent longer ago than the table keeps items
+    /// ([`crate::decide::beyond_retention`]): acknowledged, not stored.
+    BeyondRetention { session_id: String },
 }
 
 impl Accepted {
@@ -43,6 +46,7 @@ impl Accepted {
         match self {
             Self::Session { verdict, .. } => verdict.as_str(),
             Self::Ignored => "ignored",
+            Self::BeyondRetention { .. } => "beyond_retention",
         }
     }
 }
@@ -129,6 +133,7 @@ pub fn respond(outcome: &Result<Accepted, Rejection>) -> Response<Body> {
                 Accepted::Session {
                     session_id, status, ..
                 } => (Some(session_id.as_str()), Some(*status)),
+                Accepted::BeyondRetention { session_id } => (Some(session_id.as_str()), None),
                 Accepted::Ignored => (None, None),
             };
             let body = AnswerBody {

@@ -259,6 +259,11 @@ pub struct SessionRecord {
     /// Conflicting statuses whose notice is on the reviews queue: never owed
     /// again.
     pub reviews_published: Vec<SessionStatus>,
+    /// When the session's personal fields were erased: a tombstone, which
+    /// no event fills again and which owes consumers nothing.
+    pub erased_at: Option<String>,
+    /// How many entries the session's history holds.
+    pub history_len: usize,
 }
 
 /// A review notice a session owes: Gu1 reported `status` after a different
@@ -287,19 +292,26 @@ impl From<&SessionEvent> for SessionRecord {
             applied_by: None,
             reviews_owed: Vec::new(),
             reviews_published: Vec::new(),
+            erased_at: None,
+            history_len: 1,
         }
     }
 }
 
 impl SessionRecord {
-    /// Terminal, and its outcome not yet on the queue.
+    /// Terminal, and its outcome not yet on the queue (nor erased).
     pub fn outcome_pending(&self) -> bool {
-        self.status.is_terminal() && self.outcome_published_at.is_none()
+        self.status.is_terminal() && self.outcome_published_at.is_none() && !self.is_erased()
     }
 
     /// Something is owed to consumers: the outcome, or a review notice.
     pub fn owes_messages(&self) -> bool {
-        self.outcome_pending() || !self.reviews_owed.is_empty()
+        self.outcome_pending() || (!self.reviews_owed.is_empty() && !self.is_erased())
+    }
+
+    /// A tombstone: the personal fields were erased.
+    pub fn is_erased(&self) -> bool {
+        self.erased_at.is_some()
     }
 
     /// `writer`'s write set the stored status: how a writer whose request was

@@ -38,6 +38,10 @@ pub mod attributes {
     pub const STATUS: &str = "status";
     /// `Number`: [`SCHEMA_VERSION`](crate::SCHEMA_VERSION).
     pub const SCHEMA_VERSION: &str = "schemaVersion";
+    /// `String` (RFC 3339), only on an outcome an operator sent again
+    /// (`gu1-webhook republish`): when. The body is the original's; on a
+    /// FIFO queue the deduplication id is `sessionId:status:rN`.
+    pub const REPUBLISHED_AT: &str = "republishedAt";
 }
 
 /// The longest session id (and FIFO id) the receiver accepts.

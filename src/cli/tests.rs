@@ -1,4 +1,6 @@
 use super::*;
+use crate::operate::{Erase, Republish};
+use crate::session::SessionStatus;
 
 fn parse(args: &[&str]) -> Result<Command, Refused> {
     parse_args(args.iter().map(|a| a.to_string()).collect())
@@ -157,7 +159,7 @@ fn each_usage_names_its_command_and_options() {
 
 #[test]
 fn track_takes_sessions_and_one_entity() {
-    let Ok(Command::Track { sessions, entity }) = parse(&[
+    let Ok(Command::Operate(Request::Track { sessions, entity })) = parse(&[
         "track",
         "--session",
         "s-1",
@@ -171,8 +173,8 @@ fn track_takes_sessions_and_one_entity() {
     assert_eq!(sessions, ["s-1", "s-2"]);
     assert_eq!(entity.as_deref(), Some("ent-1"));
     for (args, reason) in [
-        (&["track"][..], "track needs --session"),
-        (&["track", "--entity", "e"][..], "track needs --session"),
+        (&["track"][..], "give at least one session"),
+        (&["track", "--entity", "e"][..], "give at least one session"),
         (
             &["track", "--session", "s", "--entity", "a", "--entity", "b"][..],
             "--entity given twice",
@@ -192,4 +194,137 @@ fn track_takes_sessions_and_one_entity() {
         );
     }
     assert!(parse(&["track", "--session", "s", "--entity", ".."]).is_err());
+}
+
+#[test]
+fn republish_takes_sessions_or_a_window() {
+    let Ok(Command::Operate(Request::Republish(Republish::Sessions(sessions)))) =
+        parse(&["republish", "--session", "s-1", "--session=s-2"])
+    else {
+        panic!("republish --session did not parse");
+    };
+    assert_eq!(sessions.len(), 2);
+    let Ok(Command::Operate(Request::Republish(Republish::Window(window)))) = parse(&[
+        "republish",
+        "--since",
+        "2026-12-01T14:00:00Z",
+        "--until=2026-12-01T15:00:00.5Z",
+        "--status",
+        "rejected",
+        "--limit",
+        "7",
+        "--after",
+        "1796133600000:s-9",
+    ]) else {
+        panic!("republish --since did not parse");
+    };
+    assert_eq!(window.since_ms, 1_796_133_600_000);
+    assert_eq!(window.until_ms, Some(1_796_137_200_500));
+    assert_eq!(window.status, Some(SessionStatus::Rejected));
+    assert_eq!(window.limit, 7);
+    assert_eq!(
+        window.after.map(|c| c.to_string()).as_deref(),
+        Some("1796133600000:s-9")
+    );
+    for (args, reason) in [
+        (&["republish"][..], "give at least one session"),
+        (
+            &[
+                "republish",
+                "--session",
+                "s",
+                "--since",
+                "2026-12-01T14:00:00Z",
+            ][..],
+            "give sessions or since, not both",
+        ),
+        (
+            &["republish", "--since", "yesterday"][..],
+            "since \"yesterday\" is not an RFC 3339 time, e.g. 2026-12-01T14:00:00Z",
+        ),
+        (
+            &[
+                "republish",
+                "--since",
+                "2026-12-01T14:00:00Z",
+                "--status",
+                "pending",
+            ][..],
+            "status \"pending\" is not a terminal status",
+        ),
+        (
+            &[
+                "republish",
+                "--since",
+                "2026-12-01T14:00:00Z",
+                "--limit",
+                "0",
+            ][..],
+            "limit is a number from 1 to 1000",
+        ),
+        (
+            &[
+                "republish",
+                "--since",
+                "2026-12-01T14:00:00Z",
+                "--until",
+                "2026-01-01T00:00:00Z",
+            ][..],
+            "until is before since",
+        ),
+        (
+            &["republish", "--session", "s", "--limit", "5"][..],
+            "limit needs since",
+        ),
+        (
+            &["republish", "--entity", "e"][..],
+            "unknown option --entity for republish",
+        ),
+    ] {
+        assert_eq!(
+            parse(args).map(|_| ()),
+            Err(Refused {
+                reason: reason.into(),
+                usage: REPUBLISH_USAGE
+            }),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn erase_takes_exactly_one_way_to_find_the_person() {
+    for (args, expected) in [
+        (
+            &["erase", "--session", "s-1"][..],
+            Erase::Sessions(vec![SessionId::parse("s-1").unwrap()]),
+        ),
+        (
+            &["erase", "--entity", "ent-1"][..],
+            Erase::Entity("ent-1".into()),
+        ),
+        (
+            &["erase", "--external-id", "customer 42"][..],
+            Erase::ExternalId("customer 42".into()),
+        ),
+    ] {
+        assert!(
+            matches!(parse(args), Ok(Command::Operate(Request::Erase(ref e))) if *e == expected),
+            "{args:?}"
+        );
+    }
+    for args in [
+        &["erase"][..],
+        &["erase", "--entity", "e", "--external-id", "x"][..],
+        &["erase", "--session", "s", "--entity", "e"][..],
+    ] {
+        assert_eq!(
+            parse(args).map(|_| ()),
+            Err(Refused {
+                reason: "erase takes one of sessions, entity or external id".into(),
+                usage: ERASE_USAGE
+            }),
+            "{args:?}"
+        );
+    }
 }

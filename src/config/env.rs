@@ -12,6 +12,9 @@ pub const SECONDS_RULE: &str = "a whole number of seconds";
 /// What a page size must be (also the `--page-size` rule).
 pub const PAGE_SIZE_RULE: &str = "a number from 1 to 1000";
 
+/// What a retention must be (`RETENTION_DAYS`): days, 0 for none.
+pub const RETENTION_RULE: &str = "a whole number of days from 0 (keep forever) to 3650";
+
 /// What [`ReconcileConfig::max_sessions`](super::ReconcileConfig::max_sessions) must be.
 pub(super) const MAX_SESSIONS_RULE: &str = "a positive number";
 
@@ -37,6 +40,12 @@ pub(super) fn seconds(value: &str) -> Parsed<Duration> {
 /// [`PAGE_SIZE_RULE`].
 pub(super) fn page_size(value: &str) -> Parsed<i32> {
     Ok(Some(value.trim().parse()?).filter(|n| (1..=1000).contains(n)))
+}
+
+/// [`RETENTION_RULE`]: `Some(None)` for 0, no retention.
+pub(super) fn retention_days(value: &str) -> Parsed<Option<Duration>> {
+    let days: u64 = value.trim().parse()?;
+    Ok((days <= 3650).then(|| (days > 0).then(|| Duration::from_secs(days * 86_400))))
 }
 
 /// [`MAX_SESSIONS_RULE`].

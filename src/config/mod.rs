@@ -16,12 +16,15 @@ pub use aws::{
 };
 
 pub use env::{
-    API_URL_RULE, PAGE_SIZE_RULE, SECONDS_RULE, parse_api_url, parse_page_size, parse_seconds,
+    API_URL_RULE, PAGE_SIZE_RULE, RETENTION_RULE, SECONDS_RULE, parse_api_url, parse_page_size,
+    parse_seconds,
 };
 pub use error::ConfigError;
 
 use crate::gu1_api::ApiKey;
-use env::{MAX_SESSIONS_RULE, max_sessions, optional, page_size, required, seconds, var};
+use env::{
+    MAX_SESSIONS_RULE, max_sessions, optional, page_size, required, retention_days, seconds, var,
+};
 use std::time::Duration;
 
 /// Comma-separated webhook secrets (local runs, or any deployment that
@@ -37,6 +40,10 @@ pub const QUEUE_VAR: &str = "OUTCOMES_QUEUE_URL";
 /// URL of the SQS reviews queue, where a reversal's review notice goes
 /// (optional: without it a reversal is recorded and alarmed, no notice owed).
 pub const REVIEWS_QUEUE_VAR: &str = "REVIEWS_QUEUE_URL";
+/// How many days a session's item is kept after it last moved (0 or unset:
+/// forever): the table's time to live, and the age past which a delivery
+/// is acknowledged but not stored.
+pub const RETENTION_VAR: &str = "RETENTION_DAYS";
 /// The scheduled sweeper's grace period, in seconds.
 pub const SWEEP_GRACE_VAR: &str = "SWEEP_GRACE_SECONDS";
 /// The scheduled sweeper's index page size.
@@ -49,6 +56,9 @@ pub const SWEEP_HANDLER: &str = "sweep";
 pub const RECEIVER_HANDLER: &str = "bootstrap";
 /// The Lambda `Handler` that runs reconciliation.
 pub const RECONCILE_HANDLER: &str = "reconcile";
+/// The Lambda `Handler` that runs the operators' commands (`republish`,
+/// `erase`, `track`) from the invocation's payload.
+pub const OPERATE_HANDLER: &str = "operate";
 /// Gu1's API base URL (reconciliation only).
 pub const API_URL_VAR: &str = "GU1_API_URL";
 /// Gu1's API key, for local runs.
@@ -63,12 +73,13 @@ pub const STALE_AFTER_VAR: &str = "RECONCILE_STALE_AFTER_SECONDS";
 pub const MAX_SESSIONS_VAR: &str = "RECONCILE_MAX_SESSIONS";
 
 /// Every environment variable the binary reads (besides the standard AWS ones).
-pub const ALL_VARS: [&str; 14] = [
+pub const ALL_VARS: [&str; 15] = [
     SECRETS_VAR,
     SECRETS_ARN_VAR,
     TABLE_VAR,
     QUEUE_VAR,
     REVIEWS_QUEUE_VAR,
+    RETENTION_VAR,
     SWEEP_GRACE_VAR,
     SWEEP_PAGE_SIZE_VAR,
     HANDLER_VAR,
@@ -105,6 +116,9 @@ pub struct Storage {
     pub sessions_table: String,
     pub outcomes_queue_url: String,
     pub reviews_queue_url: Option<String>,
+    /// How long an item is kept after it last moved ([`RETENTION_VAR`]);
+    /// `None`: forever.
+    pub retention: Option<Duration>,
 }
 
 impl Storage {
@@ -113,6 +127,7 @@ impl Storage {
             sessions_table: required(TABLE_VAR)?,
             outcomes_queue_url: required(QUEUE_VAR)?,
             reviews_queue_url: var(REVIEWS_QUEUE_VAR),
+            retention: optional(RETENTION_VAR, RETENTION_RULE, retention_days)?.flatten(),
         })
     }
 }
@@ -236,6 +251,7 @@ pub enum LambdaRole {
     Receiver,
     Sweeper,
     Reconciler,
+    Operator,
 }
 
 impl LambdaRole {
@@ -247,9 +263,10 @@ impl LambdaRole {
             None | Some(RECEIVER_HANDLER) => Ok(Self::Receiver),
             Some(SWEEP_HANDLER) => Ok(Self::Sweeper),
             Some(RECONCILE_HANDLER) => Ok(Self::Reconciler),
+            Some(OPERATE_HANDLER) => Ok(Self::Operator),
             Some(other) => Err(ConfigError::Invalid {
                 var: HANDLER_VAR,
-                rule: "bootstrap, sweep or reconcile",
+                rule: "bootstrap, sweep, reconcile or operate",
                 value: other.to_owned(),
                 source: None,
             }),

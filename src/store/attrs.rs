@@ -86,3 +86,40 @@ pub const REVIEWS_PUBLISHED_ATTR: &str = "reviewsPublished";
 pub fn review_notice_attr(status: crate::session::SessionStatus) -> String {
     format!("reviewNotice_{}", status.as_str())
 }
+
+/// Global secondary index over terminal sessions by the day they became
+/// terminal, for `republish --since`: partition key [`TERMINAL_DAY_ATTR`],
+/// sort key [`TERMINAL_AT_ATTR`]; it projects `status` too.
+pub const TERMINAL_INDEX: &str = "TerminalOutcomes";
+/// Index partition key: the UTC day (`2026-12-01`) of `terminalAt`, set
+/// with it, so that one day's outcomes are one query.
+pub const TERMINAL_DAY_ATTR: &str = "terminalDay";
+/// Sparse global secondary index over the sessions of one person (Gu1's
+/// entity id), keys only: how `erase --entity` finds them.
+pub const ENTITY_INDEX: &str = "SessionsByEntity";
+/// Sparse global secondary index over the sessions of one customer key
+/// (`externalId`), keys only: how `erase --external-id` finds them.
+pub const EXTERNAL_ID_INDEX: &str = "SessionsByExternalId";
+/// The table's time-to-live attribute (epoch seconds), set on each applied
+/// write when a retention is configured: DynamoDB deletes the item after it.
+pub const EXPIRES_AT_ATTR: &str = "expiresAt";
+/// When the session's personal fields were erased: the mark of a
+/// tombstone, which no later event, reconciliation or publisher may fill
+/// again.
+pub const ERASED_AT_ATTR: &str = "erasedAt";
+/// The session's history: a bounded list of what moved it (each applied
+/// status) and what conflicted with it, appended by the same write.
+pub const HISTORY_ATTR: &str = "history";
+/// A history entry's time (RFC 3339); its other keys are `status`, `event`
+/// and the two below.
+pub const HISTORY_AT: &str = "at";
+/// A history entry's `X-Webhook-ID`, when the delivery had one.
+pub const HISTORY_WEBHOOK_ID: &str = "webhookId";
+/// A history entry's conflict, `status` or `identity`: refused, not applied.
+pub const HISTORY_CONFLICT: &str = "conflict";
+/// How many times `republish` sent the outcome again.
+pub const REPUBLISH_COUNT_ATTR: &str = "republishCount";
+/// When `republish` last sent the outcome again.
+pub const REPUBLISHED_AT_ATTR: &str = "lastRepublishedAt";
+/// The SQS message id of the last republished outcome.
+pub const REPUBLISHED_MESSAGE_ID_ATTR: &str = "lastRepublishMessageId";

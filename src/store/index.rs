@@ -1,13 +1,16 @@
-//! Reading the two sparse indexes: the unpublished outcomes (for the
-//! sweeper) and the stale active sessions (for reconciliation). Both are
-//! queries on an index that holds only what is due, never a scan.
+//! Reading the indexes, never a scan: the unpublished outcomes (for the
+//! sweeper), the stale active sessions (for reconciliation), the terminal
+//! outcomes by day (for `republish --since`) and one person's sessions (for
+//! `erase`).
 
 use super::update::{n, s};
 use super::{
-    ACTIVE, ACTIVE_ATTR, CHECKED_AT_ATTR, Item, KEY, PENDING, PENDING_ATTR, STALE_INDEX,
-    SessionStore, StoreError, TERMINAL_AT_ATTR, UNPUBLISHED_INDEX,
+    ACTIVE, ACTIVE_ATTR, CHECKED_AT_ATTR, ENTITY_ID_ATTR, ENTITY_INDEX, EXTERNAL_ID_INDEX, Item,
+    KEY, PENDING, PENDING_ATTR, STALE_INDEX, STATUS_ATTR, SessionStore, StoreError,
+    TERMINAL_AT_ATTR, TERMINAL_DAY_ATTR, TERMINAL_INDEX, UNPUBLISHED_INDEX,
 };
-use crate::session::SessionId;
+use crate::clock::utc_day;
+use crate::session::{SessionId, SessionStatus};
 
 /// A page of one of the sparse indexes.
 #[derive(Debug, Default)]
@@ -77,5 +80,114 @@ impl SessionStore {
             sessions,
             next: output.last_evaluated_key,
         })
+    }
+}
+
+/// One session of the terminal outcomes' index: when it became terminal,
+/// and its status (projected, so a `--status` filter reads no item).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TerminalEntry {
+    pub session: SessionId,
+    pub terminal_at: u64,
+    pub status: Option<SessionStatus>,
+}
+
+impl TerminalEntry {
+    /// The index key that a query resumes after (`ExclusiveStartKey`).
+    pub fn start_key(&self) -> Item {
+        Item::from([
+            (KEY.to_owned(), s(self.session.as_str())),
+            (TERMINAL_DAY_ATTR.to_owned(), s(utc_day(self.terminal_at))),
+            (TERMINAL_AT_ATTR.to_owned(), n(self.terminal_at)),
+        ])
+    }
+}
+
+impl SessionStore {
+    /// Up to `limit` sessions made terminal on `day` (`2026-12-01`) between
+    /// `from_ms` and `to_ms` (inclusive), in order, after `start`; and
+    /// whether the day may hold more.
+    pub async fn terminal_on(
+        &self,
+        day: &str,
+        (from_ms, to_ms): (u64, u64),
+        limit: i32,
+        start: Option<Item>,
+    ) -> Result<(Vec<TerminalEntry>, bool), StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(TERMINAL_INDEX)
+            .key_condition_expression("#day = :day AND #at BETWEEN :from AND :to")
+            .expression_attribute_names("#day", TERMINAL_DAY_ATTR)
+            .expression_attribute_names("#at", TERMINAL_AT_ATTR)
+            .expression_attribute_values(":day", s(day))
+            .expression_attribute_values(":from", n(from_ms))
+            .expression_attribute_values(":to", n(to_ms))
+            .limit(limit.max(1))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| StoreError::new("Query (terminal)", e))?;
+        let entries = output
+            .items()
+            .iter()
+            .filter_map(|item| {
+                Some(TerminalEntry {
+                    session: SessionId::parse(item.get(KEY)?.as_s().ok()?).ok()?,
+                    terminal_at: item.get(TERMINAL_AT_ATTR)?.as_n().ok()?.parse().ok()?,
+                    status: item
+                        .get(STATUS_ATTR)
+                        .and_then(|v| v.as_s().ok())
+                        .and_then(|v| SessionStatus::parse(v)),
+                })
+            })
+            .collect();
+        Ok((entries, output.last_evaluated_key.is_some()))
+    }
+
+    /// Every session of one person: those whose `attr` (the entity id or
+    /// the external id) is `value`, read from its keys-only index, page by
+    /// page, at most `max`.
+    pub async fn sessions_of(
+        &self,
+        attr: &str,
+        value: &str,
+        max: usize,
+    ) -> Result<Vec<SessionId>, StoreError> {
+        let index = if attr == ENTITY_ID_ATTR {
+            ENTITY_INDEX
+        } else {
+            EXTERNAL_ID_INDEX
+        };
+        let mut sessions = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression("#p = :p")
+                .expression_attribute_names("#p", attr)
+                .expression_attribute_values(":p", s(value))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| StoreError::new("Query (person)", e))?;
+            sessions.extend(
+                output
+                    .items()
+                    .iter()
+                    .filter_map(|item| item.get(KEY)?.as_s().ok())
+                    .filter_map(|id| SessionId::parse(id).ok()),
+            );
+            start = output.last_evaluated_key;
+            if start.is_none() || sessions.len() >= max {
+                sessions.truncate(max);
+                return Ok(sessions);
+            }
+        }
     }
 }

@@ -6,11 +6,12 @@
 use super::Item;
 use super::attrs::*;
 use super::update::{Update, n, s};
-use crate::clock::rfc3339;
+use crate::clock::{rfc3339, utc_day};
 use crate::session::{
     IdentityField, OwedReview, SessionEvent, SessionFields, SessionId, SessionRecord,
     SessionStatus, WriteToken,
 };
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// An item that is not a session: no usable `sessionId` or `status`. Only a
 /// hand-edited item can be one; it is reported, never guessed at.
@@ -19,14 +20,16 @@ use crate::session::{
 pub struct ItemError(pub(super) &'static str);
 
 /// The `UpdateItem` that applies `event`: every field the event carries, the
-/// new rank and version, `writer`'s token, and for a terminal status the
-/// pending-outcome entry and `writer`'s publish lease.
+/// new rank and version, `writer`'s token, the history's entry, the time to
+/// live (`expires_at`, epoch seconds, with a retention), and for a terminal
+/// status the pending-outcome entry (with its day, for the terminal index)
+/// and `writer`'s publish lease.
 pub fn apply_update(
     event: &SessionEvent,
     webhook_id: Option<&str>,
     writer: &WriteToken,
-    now_ms: u64,
-    lease_until_ms: u64,
+    (now_ms, lease_until_ms): (u64, u64),
+    expires_at: Option<u64>,
 ) -> Update {
     let mut update = Update::default();
     update
@@ -56,10 +59,16 @@ pub fn apply_update(
     if let Some(id) = webhook_id {
         update.set(WEBHOOK_ID_ATTR, s(id));
     }
+    if let Some(at) = expires_at {
+        update.set(EXPIRES_AT_ATTR, n(at));
+    }
+    let entry = history_entry(event.status, &event.event, webhook_id, None, now_ms);
+    append_history(&mut update, entry);
     if event.status.is_terminal() {
         update
             .set(PENDING_ATTR, s(PENDING))
             .set(TERMINAL_AT_ATTR, n(now_ms))
+            .set(TERMINAL_DAY_ATTR, s(utc_day(now_ms)))
             .set(LEASE_UNTIL_ATTR, n(lease_until_ms))
             .set(LEASE_HOLDER_ATTR, s(writer.as_str()))
             .remove(ACTIVE_ATTR)
@@ -69,16 +78,56 @@ pub fn apply_update(
             .set(ACTIVE_ATTR, s(ACTIVE))
             .set(CHECKED_AT_ATTR, n(now_ms));
     }
-    update.name("#sessionId", KEY);
+    update
+        .name("#sessionId", KEY)
+        .name("#erasedAt", ERASED_AT_ATTR);
     update
 }
 
+/// One entry of the session's history: what `status` arrived, when, in
+/// which event and delivery (`X-Webhook-ID`), and for a `conflict` (status
+/// or identity) that it was refused. Never an identity value.
+pub(super) fn history_entry(
+    status: SessionStatus,
+    event: &str,
+    webhook_id: Option<&str>,
+    conflict: Option<&str>,
+    now_ms: u64,
+) -> AttributeValue {
+    let mut entry = std::collections::HashMap::from([
+        (STATUS_ATTR.to_owned(), s(status.as_str())),
+        (HISTORY_AT.to_owned(), s(rfc3339(now_ms))),
+        (EVENT_ATTR.to_owned(), s(event)),
+    ]);
+    if let Some(id) = webhook_id {
+        entry.insert(HISTORY_WEBHOOK_ID.to_owned(), s(id));
+    }
+    if let Some(kind) = conflict {
+        entry.insert(HISTORY_CONFLICT.to_owned(), s(kind));
+    }
+    AttributeValue::M(entry)
+}
+
+/// Appends `entry` to the history (made on the first write) in `update`'s
+/// `SET`: no extra round trip.
+pub(super) fn append_history(update: &mut Update, entry: AttributeValue) {
+    update
+        .set_expr(
+            HISTORY_ATTR,
+            "list_append(if_not_exists(#history, :noHistory), :history)",
+        )
+        .value(":history", AttributeValue::L(vec![entry]))
+        .value(":noHistory", AttributeValue::L(Vec::new()));
+}
+
 /// The condition of the apply write: the session is new or behind the
-/// event, and the event agrees with its identity (each identity field it
-/// carries is absent on the item, or equal).
+/// event, not erased, and the event agrees with its identity (each
+/// identity field it carries is absent on the item, or equal).
 pub(super) fn apply_condition(update: &mut Update, fields: &SessionFields) -> String {
-    let mut condition =
-        String::from("(attribute_not_exists(#sessionId) OR #statusRank < :statusRank)");
+    let mut condition = String::from(
+        "(attribute_not_exists(#sessionId) OR #statusRank < :statusRank) \
+         AND attribute_not_exists(#erasedAt)",
+    );
     identity_guard(update, fields, &mut condition);
     condition
 }
@@ -142,6 +191,11 @@ pub fn record_from_item(item: &Item) -> Result<SessionRecord, ItemError> {
             .flatten()
             .filter_map(|status| SessionStatus::parse(status))
             .collect(),
+        erased_at: text(ERASED_AT_ATTR),
+        history_len: item
+            .get(HISTORY_ATTR)
+            .and_then(|v| v.as_l().ok())
+            .map_or(0, Vec::len),
     })
 }
 
@@ -182,171 +236,4 @@ fn field_attributes(fields: &SessionFields) -> [(&'static str, Option<&String>);
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::parse::session as event;
-    use aws_sdk_dynamodb::types::AttributeValue;
-
-    fn value<'a>(update: &'a Update, placeholder: &str) -> &'a AttributeValue {
-        update
-            .value_of(placeholder)
-            .unwrap_or_else(|| panic!("{placeholder} is not set"))
-    }
-
-    #[test]
-    fn apply_sets_only_what_the_event_carries() {
-        let update = apply_update(
-            &event(
-                r#"{"event":"biometric.session_in_progress","payload":{"id":"s1","status":"in_progress"}}"#,
-            ),
-            None,
-            &WriteToken::unique(),
-            1_000,
-            31_000,
-        );
-        let expression = update.expression();
-        assert!(
-            expression.starts_with("SET #status = :status"),
-            "{expression}"
-        );
-        for absent in [
-            "entityId",
-            "organizationId",
-            "externalId",
-            "decision",
-            "pendingOutcome",
-            "publishLease",
-            "REMOVE",
-        ] {
-            assert!(!expression.contains(absent), "{absent} in {expression}");
-        }
-        // Active: in the stale-sessions index, as of this write.
-        assert_eq!(
-            value(&update, ":activeSession"),
-            &AttributeValue::S(ACTIVE.into())
-        );
-        assert_eq!(
-            value(&update, ":lastCheckedAt"),
-            &AttributeValue::N("1000".into())
-        );
-        assert_eq!(
-            value(&update, ":statusRank"),
-            &AttributeValue::N("1".into())
-        );
-    }
-
-    #[test]
-    fn a_terminal_status_opens_the_pending_outcome_under_our_lease() {
-        let writer = WriteToken::unique();
-        let update = apply_update(
-            &event(
-                r#"{"event":"biometric.session_expired","payload":{"id":"s1","status":"expired","entityId":"e1"}}"#,
-            ),
-            Some("wh-1"),
-            &writer,
-            1_000,
-            31_000,
-        );
-        for (placeholder, expected) in [
-            (":pendingOutcome", AttributeValue::S(PENDING.into())),
-            (":terminalAt", AttributeValue::N("1000".into())),
-            (":publishLeaseUntil", AttributeValue::N("31000".into())),
-            (":publishLeaseHolder", AttributeValue::S(writer.to_string())),
-            (":appliedBy", AttributeValue::S(writer.to_string())),
-            (":entityId", AttributeValue::S("e1".into())),
-            (":lastWebhookId", AttributeValue::S("wh-1".into())),
-            (
-                ":updatedAt",
-                AttributeValue::S("1970-01-01T00:00:01.000Z".into()),
-            ),
-        ] {
-            assert_eq!(value(&update, placeholder), &expected, "{placeholder}");
-        }
-        // Out of the stale-sessions index: nothing left to reconcile.
-        assert!(
-            update
-                .expression()
-                .ends_with("REMOVE #activeSession, #lastCheckedAt"),
-            "{}",
-            update.expression()
-        );
-    }
-
-    /// What the apply write sets is what the reader reads back: the two
-    /// lists of Gu1's fields cannot drift apart.
-    #[test]
-    fn every_field_written_reads_back() {
-        let event = event(
-            r#"{"event":"biometric.session_rejected","timestamp":"2026-06-11T14:10:00Z","payload":{
-                "id":"s1","status":"rejected","entityId":"e1","organizationId":"o1",
-                "rejectionCode":"C","rejectionMessage":"M","completedAt":"2026-06-11T14:10:00Z",
-                "decision":{"a":1},"entity":{"externalId":"x1"}}}"#,
-        );
-        let writer = WriteToken::unique();
-        let update = apply_update(&event, None, &writer, 1_000, 31_000);
-        let mut item: Item = [(KEY.to_string(), AttributeValue::S("s1".into()))].into();
-        for (attr, _) in field_attributes(&event.fields) {
-            item.insert(attr.into(), value(&update, &format!(":{attr}")).clone());
-        }
-        for attr in ["status", "event", "lastEventAt", APPLIED_BY_ATTR] {
-            item.insert(attr.into(), value(&update, &format!(":{attr}")).clone());
-        }
-        let record = record_from_item(&item).expect("a session");
-        assert_eq!(record.fields, event.fields);
-        assert!(record.fields.external_id.is_some() && record.fields.decision.is_some());
-        assert_eq!(record.last_event_at, event.timestamp);
-        assert!(record.applied_by(&writer));
-    }
-
-    #[test]
-    fn the_apply_condition_guards_each_identity_field_the_event_carries() {
-        let event = event(
-            r#"{"event":"biometric.session_approved","payload":{"id":"s1","status":"approved",
-                "entityId":"e1","entity":{"externalId":"x1"}}}"#,
-        );
-        let mut update = apply_update(&event, None, &WriteToken::unique(), 1_000, 31_000);
-        let condition = apply_condition(&mut update, &event.fields);
-        assert_eq!(
-            condition,
-            "(attribute_not_exists(#sessionId) OR #statusRank < :statusRank) \
-             AND (attribute_not_exists(#entityId) OR #entityId = :entityId) \
-             AND (attribute_not_exists(#externalId) OR #externalId = :externalId)"
-        );
-        assert_eq!(value(&update, ":entityId"), &AttributeValue::S("e1".into()));
-        // The identity fields' names are their attributes'.
-        let names = IdentityField::ALL.map(IdentityField::as_str);
-        assert_eq!(
-            names,
-            [ENTITY_ID_ATTR, ORGANIZATION_ID_ATTR, EXTERNAL_ID_ATTR]
-        );
-    }
-
-    #[test]
-    fn items_read_back_into_records_and_a_session_needs_id_and_status() {
-        let mut item: Item = [
-            (KEY, AttributeValue::S("s1".into())),
-            ("status", AttributeValue::S("rejected".into())),
-            ("version", AttributeValue::N("3".into())),
-            ("publishLeaseUntil", AttributeValue::N("99".into())),
-            ("externalId", AttributeValue::N("7".into())),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        let record = record_from_item(&item).expect("a session");
-        assert_eq!(record.session_id.as_str(), "s1");
-        assert_eq!(record.status, SessionStatus::Rejected);
-        assert_eq!(record.version, 3);
-        assert_eq!(record.publish_lease_until, Some(99));
-        assert_eq!(
-            record.fields.external_id, None,
-            "wrong type reads as absent"
-        );
-        assert!(record.outcome_pending());
-
-        item.insert("status".into(), AttributeValue::S("finished".into()));
-        assert_eq!(record_from_item(&item), Err(ItemError("status")));
-        item.remove(KEY);
-        assert_eq!(record_from_item(&item), Err(ItemError(KEY)));
-    }
-}
+mod tests;

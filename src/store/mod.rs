@@ -28,6 +28,7 @@
 //! recognises its own earlier write instead of mistaking it for another's.
 
 mod attrs;
+mod erasure;
 mod index;
 mod item;
 mod publishing;
@@ -35,24 +36,28 @@ mod size;
 mod update;
 
 pub use attrs::*;
-pub use index::Page;
+pub use erasure::{ERASE_EVENT, Erased, PERSONAL_ATTRS};
+pub use index::{Page, TerminalEntry};
 pub use item::{ItemError, apply_update, record_from_item};
-pub use publishing::Marked;
+pub use publishing::{Marked, NotRepublished, RepublishClaim};
 pub use size::{WRITE_UNIT_BYTES, item_size, write_units};
 pub use update::Update;
 
-use crate::clock::rfc3339;
+use crate::clock::{millis, rfc3339};
 use crate::decide::{IdentityConflict, Verdict, identity_conflicts, verdict};
+use crate::limits::HISTORY_MAX_ENTRIES;
 use crate::session::{SessionEvent, SessionId, SessionRecord, SessionStatus, WriteToken};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use item::{apply_condition, identity_guard};
+use item::{append_history, apply_condition, history_entry, identity_guard};
 use std::collections::HashMap;
+use std::time::Duration;
 use update::{n, s};
 
-type Item = HashMap<String, AttributeValue>;
+/// A DynamoDB item, or an index's key.
+pub type Item = HashMap<String, AttributeValue>;
 
 /// DynamoDB failed (after the SDK's own retries) or answered nonsense. The
 /// SDK's error is kept as the source; [`crate::error_chain`] renders it
@@ -103,6 +108,8 @@ pub enum Conflict<'a> {
 pub struct SessionStore {
     client: Client,
     table: String,
+    /// How long an item is kept after it last moved (its time to live).
+    retention: Option<Duration>,
 }
 
 impl SessionStore {
@@ -110,7 +117,19 @@ impl SessionStore {
         Self {
             client,
             table: table.into(),
+            retention: None,
         }
+    }
+
+    /// Items that each applied write keeps for `retention` (`None`:
+    /// forever).
+    pub fn with_retention(mut self, retention: Option<Duration>) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    pub fn retention(&self) -> Option<Duration> {
+        self.retention
     }
 
     /// Applies `event` if it moves the session forward, in one conditional
@@ -130,7 +149,16 @@ impl SessionStore {
         now_ms: u64,
         lease_until_ms: u64,
     ) -> Result<Written, StoreError> {
-        let mut update = apply_update(event, webhook_id, writer, now_ms, lease_until_ms);
+        let expires_at = self
+            .retention
+            .map(|keep| now_ms.saturating_add(millis(keep)) / 1_000);
+        let mut update = apply_update(
+            event,
+            webhook_id,
+            writer,
+            (now_ms, lease_until_ms),
+            expires_at,
+        );
         let condition = apply_condition(&mut update, &event.fields);
         let result = update
             .request(&self.client, &self.table, &event.session_id)
@@ -150,6 +178,8 @@ impl SessionStore {
                 let verdict = if record.applied_by(writer) {
                     // Our own write, landed by an attempt whose answer was lost.
                     Verdict::Applied
+                } else if record.is_erased() {
+                    Verdict::Erased
                 } else if !identity_conflicts(&record.fields, &event.fields).is_empty() {
                     Verdict::IdentityConflict
                 } else {
@@ -162,8 +192,9 @@ impl SessionStore {
         }
     }
 
-    /// Records a conflict on the item: what arrived and when. Idempotent:
-    /// what arrived is kept as a set.
+    /// Records a conflict on the item that `stored` shows: what arrived
+    /// (`event`, in delivery `webhook_id`) and when, kept as a set and, while
+    /// there is room ([`HISTORY_MAX_ENTRIES`]), in the history.
     ///
     /// A status conflict that brings a review `notice` also makes the
     /// notice owed (once per session and conflicting status: not if it was
@@ -172,18 +203,37 @@ impl SessionStore {
     /// for the publisher. `None` otherwise.
     pub async fn record_conflict(
         &self,
-        session: &SessionId,
+        stored: &SessionRecord,
+        (event, webhook_id): (&SessionEvent, Option<&str>),
         conflict: Conflict<'_>,
         now_ms: u64,
     ) -> Result<Option<SessionRecord>, StoreError> {
+        let session = &stored.session_id;
+        let kind = match conflict {
+            Conflict::Status { .. } => "status",
+            Conflict::Identity(_) => "identity",
+        };
+        let entry = (stored.history_len < HISTORY_MAX_ENTRIES)
+            .then(|| history_entry(event.status, &event.event, webhook_id, Some(kind), now_ms));
+        let noted = || {
+            let mut update = Update::default();
+            if let Some(entry) = &entry {
+                append_history(&mut update, entry.clone());
+            }
+            update
+        };
         if let Conflict::Status {
             status,
             notice: Some(notice),
         } = conflict
-            && let Some(record) = self.owe_review(session, status, notice, now_ms).await?
         {
-            return Ok(Some(record));
+            // Refused (published already): the conflict is recorded below.
+            let owed = self.owe_review(noted(), session, status, notice, now_ms);
+            if let Some(record) = owed.await? {
+                return Ok(Some(record));
+            }
         }
+        let mut update = noted();
         let (at, set, entries) = match conflict {
             Conflict::Status { status, .. } => (
                 CONFLICT_AT_ATTR,
@@ -199,7 +249,6 @@ impl SessionStore {
                     .collect(),
             ),
         };
-        let mut update = Update::default();
         update
             .set(at, s(rfc3339(now_ms)))
             .add(set, AttributeValue::Ss(entries))
@@ -217,6 +266,7 @@ impl SessionStore {
     /// item is gone).
     async fn owe_review(
         &self,
+        mut update: Update,
         session: &SessionId,
         status: SessionStatus,
         notice: &str,
@@ -224,7 +274,6 @@ impl SessionStore {
     ) -> Result<Option<SessionRecord>, StoreError> {
         let set = || AttributeValue::Ss(vec![status.as_str().to_owned()]);
         let notice_attr = review_notice_attr(status);
-        let mut update = Update::default();
         update
             .set(CONFLICT_AT_ATTR, s(rfc3339(now_ms)))
             .set(PENDING_ATTR, s(PENDING))
@@ -237,11 +286,13 @@ impl SessionStore {
             .add(REVIEWS_OWED_ATTR, set())
             .name("#sessionId", KEY)
             .name("#reviewsPublished", REVIEWS_PUBLISHED_ATTR)
+            .name("#erasedAt", ERASED_AT_ATTR)
             .value(":status", s(status.as_str()));
         let result = update
             .request(&self.client, &self.table, session)
             .condition_expression(
-                "attribute_exists(#sessionId) AND NOT contains(#reviewsPublished, :status)",
+                "attribute_exists(#sessionId) AND NOT contains(#reviewsPublished, :status) \
+                 AND attribute_not_exists(#erasedAt)",
             )
             .return_values(ReturnValue::AllNew)
             .send()

@@ -196,3 +196,112 @@ impl SessionStore {
         conditional("UpdateItem (release lease)", result).map(drop)
     }
 }
+
+/// What [`SessionStore::claim_republish`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RepublishClaim {
+    /// Ours: the session (terminal, its outcome published) under our lease,
+    /// and how many times it has been republished, this time included.
+    Claimed { record: SessionRecord, count: u64 },
+    /// Terminal but its outcome never went out: the usual protocol sends it.
+    Unpublished,
+    /// Not sent, and why.
+    Refused(NotRepublished),
+}
+
+/// Why a session's outcome is not sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotRepublished {
+    NotFound,
+    /// Not terminal: there is no outcome.
+    NotTerminal,
+    /// Erased: its outcome is gone with its data.
+    Erased,
+    /// Another publisher holds a live lease (a delivery, the sweeper, a
+    /// republish): it is sending now.
+    Busy,
+}
+
+impl SessionStore {
+    /// Takes the publish lease of a terminal session whose outcome is on
+    /// the queue already, to send it again, and counts the republish, in
+    /// one conditional write: never for an active or erased session, nor
+    /// while another publisher's lease is live.
+    pub async fn claim_republish(
+        &self,
+        session: &SessionId,
+        writer: &WriteToken,
+        now_ms: u64,
+        lease_until_ms: u64,
+    ) -> Result<RepublishClaim, StoreError> {
+        let mut update = Update::default();
+        let result = update
+            .set(LEASE_UNTIL_ATTR, n(lease_until_ms))
+            .set(LEASE_HOLDER_ATTR, s(writer.as_str()))
+            .add(REPUBLISH_COUNT_ATTR, n(1))
+            .bind(RANK_ATTR, n(SessionStatus::Approved.rank()))
+            .name("#outcomePublishedAt", PUBLISHED_AT_ATTR)
+            .name("#erasedAt", ERASED_AT_ATTR)
+            .value(":now", n(now_ms))
+            .request(&self.client, &self.table, session)
+            .condition_expression(
+                "#statusRank = :statusRank AND attribute_exists(#outcomePublishedAt) \
+                 AND attribute_not_exists(#erasedAt) \
+                 AND (attribute_not_exists(#publishLeaseUntil) OR #publishLeaseUntil <= :now)",
+            )
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        const OPERATION: &str = "UpdateItem (claim republish)";
+        let stored = match conditional(OPERATION, result)? {
+            Conditional::Done(output) => {
+                let item = output.attributes.unwrap_or_default();
+                let count = item
+                    .get(REPUBLISH_COUNT_ATTR)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1);
+                let record = read(OPERATION, Some(&item))?;
+                return Ok(RepublishClaim::Claimed { record, count });
+            }
+            Conditional::Refused(None) => {
+                return Ok(RepublishClaim::Refused(NotRepublished::NotFound));
+            }
+            Conditional::Refused(Some(stored)) => read(OPERATION, Some(&stored))?,
+        };
+        Ok(if stored.is_erased() {
+            RepublishClaim::Refused(NotRepublished::Erased)
+        } else if !stored.status.is_terminal() {
+            RepublishClaim::Refused(NotRepublished::NotTerminal)
+        } else if stored.outcome_published_at.is_none() {
+            RepublishClaim::Unpublished
+        } else {
+            RepublishClaim::Refused(NotRepublished::Busy)
+        })
+    }
+
+    /// Records a republished outcome (when, and its message id) and gives
+    /// `holder`'s lease back, in one write.
+    pub async fn mark_republished(
+        &self,
+        session: &SessionId,
+        holder: &WriteToken,
+        message_id: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let mut update = Update::default();
+        let result = update
+            .set(REPUBLISHED_AT_ATTR, s(at))
+            .set(REPUBLISHED_MESSAGE_ID_ATTR, s(message_id))
+            .remove(LEASE_UNTIL_ATTR)
+            .remove(LEASE_HOLDER_ATTR)
+            .value(":holder", s(holder.as_str()))
+            .request(&self.client, &self.table, session)
+            .condition_expression("#publishLeaseHolder = :holder")
+            .send()
+            .await;
+        // Refused: our lease lapsed and another took it; the send stands.
+        conditional("UpdateItem (mark republished)", result).map(drop)
+    }
+}

@@ -17,6 +17,8 @@ pub struct Options {
     pub dynamodb_endpoint: Option<String>,
     /// Where the receiver's SQS client points (default: moto).
     pub sqs_endpoint: Option<String>,
+    /// The receiver's retention (`RETENTION_DAYS`; default none).
+    pub retention: Option<Duration>,
 }
 
 /// The AWS operations the receiver's clients sent, in order (one entry per
@@ -152,6 +154,7 @@ impl TestApp {
                 sessions_table: stack.table.clone(),
                 outcomes_queue_url: stack.queue_url.clone(),
                 reviews_queue_url: Some(stack.reviews_url.clone()),
+                retention: options.retention,
             },
         };
         let receiver = Arc::new(
