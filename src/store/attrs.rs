@@ -108,15 +108,9 @@ pub const EXPIRES_AT_ATTR: &str = "expiresAt";
 /// again.
 pub const ERASED_AT_ATTR: &str = "erasedAt";
 /// The session's history: a bounded list of what moved it (each applied
-/// status) and what conflicted with it, appended by the same write.
+/// status) and what conflicted with it, appended by the same write, one
+/// line per entry (`store::item::history_entry`).
 pub const HISTORY_ATTR: &str = "history";
-/// A history entry's time (RFC 3339); its other keys are `status`, `event`
-/// and the two below.
-pub const HISTORY_AT: &str = "at";
-/// A history entry's `X-Webhook-ID`, when the delivery had one.
-pub const HISTORY_WEBHOOK_ID: &str = "webhookId";
-/// A history entry's conflict, `status` or `identity`: refused, not applied.
-pub const HISTORY_CONFLICT: &str = "conflict";
 /// How many times `republish` sent the outcome again.
 pub const REPUBLISH_COUNT_ATTR: &str = "republishCount";
 /// When `republish` last sent the outcome again.

@@ -2,7 +2,7 @@
 //! that leaves a tombstone (`erasedAt`, with the session id, its status and
 //! history), which the apply write's condition then refuses to fill again.
 
-use super::item::append_history;
+use super::item::{append_history, history_entry};
 use super::update::{n, s};
 use super::*;
 use crate::session::{SessionId, SessionStatus};
@@ -97,10 +97,7 @@ impl SessionStore {
 
 /// The erasure's entry in the history: when, and `event` [`ERASE_EVENT`].
 fn erasure_entry(now_ms: u64) -> AttributeValue {
-    AttributeValue::M(std::collections::HashMap::from([
-        (HISTORY_AT.to_owned(), s(rfc3339(now_ms))),
-        (EVENT_ATTR.to_owned(), s(ERASE_EVENT)),
-    ]))
+    history_entry(None, ERASE_EVENT, None, None, now_ms)
 }
 
 /// The `event` of an erasure's history entry.

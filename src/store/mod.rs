@@ -213,8 +213,15 @@ impl SessionStore {
             Conflict::Status { .. } => "status",
             Conflict::Identity(_) => "identity",
         };
-        let entry = (stored.history_len < HISTORY_MAX_ENTRIES)
-            .then(|| history_entry(event.status, &event.event, webhook_id, Some(kind), now_ms));
+        let entry = (stored.history_len < HISTORY_MAX_ENTRIES).then(|| {
+            history_entry(
+                Some(event.status),
+                &event.event,
+                webhook_id,
+                Some(kind),
+                now_ms,
+            )
+        });
         let noted = || {
             let mut update = Update::default();
             if let Some(entry) = &entry {

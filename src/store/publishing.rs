@@ -202,7 +202,10 @@ impl SessionStore {
 pub enum RepublishClaim {
     /// Ours: the session (terminal, its outcome published) under our lease,
     /// and how many times it has been republished, this time included.
-    Claimed { record: SessionRecord, count: u64 },
+    Claimed {
+        record: Box<SessionRecord>,
+        count: u64,
+    },
     /// Terminal but its outcome never went out: the usual protocol sends it.
     Unpublished,
     /// Not sent, and why.
@@ -263,7 +266,10 @@ impl SessionStore {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(1);
                 let record = read(OPERATION, Some(&item))?;
-                return Ok(RepublishClaim::Claimed { record, count });
+                return Ok(RepublishClaim::Claimed {
+                    record: Box::new(record),
+                    count,
+                });
             }
             Conditional::Refused(None) => {
                 return Ok(RepublishClaim::Refused(NotRepublished::NotFound));
