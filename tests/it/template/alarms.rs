@@ -131,3 +131,38 @@ fn metric_alarms_watch_what_the_code_emits() {
         ])
     );
 }
+
+/// Every function has an alarm on its Lambda `Errors`, that exists exactly
+/// when the function does (reconciliation's only with it).
+#[test]
+fn every_function_has_an_errors_alarm() {
+    let t = template();
+    let alarms = resources_of_type(&t, "AWS::CloudWatch::Alarm");
+    for (name, function) in resources_of_type(&t, "AWS::Serverless::Function") {
+        let on_errors: Vec<&Value> = alarms
+            .iter()
+            .map(|(_, a)| *a)
+            .filter(|a| {
+                let properties = at(a, &["Properties"]);
+                get(properties, "Namespace").map(text).as_deref() == Some("AWS/Lambda")
+                    && get(properties, "MetricName").map(text).as_deref() == Some("Errors")
+                    && dimensions(a)
+                        == BTreeSet::from([pair("FunctionName", &format!("Ref:{name}"))])
+            })
+            .collect();
+        assert_eq!(on_errors.len(), 1, "one Errors alarm on {name}");
+        let properties = at(on_errors[0], &["Properties"]);
+        for (key, value) in [
+            ("Statistic", "Sum"),
+            ("Threshold", "0"),
+            ("ComparisonOperator", "GreaterThanThreshold"),
+        ] {
+            assert_eq!(text(at(properties, &[key])), value, "{name}: {key}");
+        }
+        assert_eq!(
+            get(on_errors[0], "Condition").map(text),
+            get(function, "Condition").map(text),
+            "{name}'s alarm exists when it does"
+        );
+    }
+}

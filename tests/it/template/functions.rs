@@ -1,18 +1,22 @@
 //! The functions: the variables they set are the ones the binary reads,
-//! only the receiver reads the webhook secret, one route to the path the
-//! code serves, one binary with the right handlers, and timeouts and
-//! sweeper defaults that agree with the code.
+//! only the receiver reads the webhook secret, every one keeps items for
+//! `RetentionDays`, one route to the path the code serves, one binary with
+//! the right handlers, the operator function invoked by operators only, and
+//! timeouts and sweeper defaults that agree with the code.
 
 use super::iam::{actions, statements};
 use super::resources::*;
 use super::yaml::*;
 use gu1_webhook::{config, delivery};
+use serde_yaml::Value;
 use std::collections::BTreeSet;
 
 /// Variables only the sweeper reads.
 const SWEEPER_VARS: [&str; 2] = [config::SWEEP_GRACE_VAR, config::SWEEP_PAGE_SIZE_VAR];
 /// The handler name that makes the binary run the sweeper (`_HANDLER`).
 const SWEEP_HANDLER: &str = config::SWEEP_HANDLER;
+/// The parameter every function's `RETENTION_DAYS` comes from.
+const RETENTION_PARAMETER: &str = "RetentionDays";
 /// API Gateway gives up on an integration after 30 s.
 const API_GATEWAY_TIMEOUT_SECS: u64 = 30;
 
@@ -46,20 +50,19 @@ fn only_the_receiver_reads_the_secret_and_both_find_table_and_queue() {
         env_ref(&t, receiver(&t), config::SECRETS_ARN_VAR).as_deref(),
         Some("WebhookSecretArn")
     );
-    // The sweeper never verifies a delivery: no secret, no way to read it.
+    // The sweeper and the operator never verify a delivery: no secret, no
+    // way to read one.
     let sweeper_env = env_names(&t, sweeper(&t));
-    assert!(!sweeper_env.contains(config::SECRETS_ARN_VAR));
-    let sweeper_actions: Vec<String> = statements(sweeper(&t))
-        .into_iter()
-        .flat_map(actions)
-        .collect();
-    assert!(
-        sweeper_actions
-            .iter()
-            .all(|a| !a.starts_with("secretsmanager:")),
-        "{sweeper_actions:?}"
-    );
-    for function in [receiver(&t), sweeper(&t)] {
+    for function in [sweeper(&t), operator(&t)] {
+        let name = resource_name(&t, function);
+        assert!(!env_names(&t, function).contains(config::SECRETS_ARN_VAR));
+        let granted: Vec<String> = statements(function).into_iter().flat_map(actions).collect();
+        assert!(
+            granted.iter().all(|a| !a.starts_with("secretsmanager:")),
+            "{name}: {granted:?}"
+        );
+    }
+    for function in [receiver(&t), sweeper(&t), operator(&t)] {
         let name = resource_name(&t, function);
         let env = env_names(&t, function);
         assert!(
@@ -117,17 +120,136 @@ fn the_one_route_is_the_path_the_code_serves() {
 }
 
 #[test]
-fn both_functions_run_the_one_binary_with_the_right_handler() {
+fn every_function_keeps_items_for_the_retention_parameter() {
+    let t = template();
+    for (name, function) in resources_of_type(&t, "AWS::Serverless::Function") {
+        assert_eq!(
+            env_ref(&t, function, config::RETENTION_VAR).as_deref(),
+            Some(RETENTION_PARAMETER),
+            "{name} must expire items, and refuse old replays, as the others do"
+        );
+    }
+    let parameter = at(&t, &["Parameters", RETENTION_PARAMETER]);
+    assert_eq!(text(at(parameter, &["Type"])), "Number");
+    // Off by default: an upgraded stack deletes nothing it kept before.
+    assert_eq!(default_number(&t, RETENTION_PARAMETER), 0);
+    // The template's bounds are the ones the binary accepts.
+    let rule_numbers: Vec<&str> = config::RETENTION_RULE
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .collect();
+    for bound in ["MinValue", "MaxValue"] {
+        let value = text(at(parameter, &[bound]));
+        assert!(
+            rule_numbers.contains(&value.as_str()),
+            "{bound} {value} is not in the code's rule: {}",
+            config::RETENTION_RULE
+        );
+    }
+    // Offered with the table's other settings.
+    let groups = list(at(
+        &t,
+        &[
+            "Metadata",
+            "AWS::CloudFormation::Interface",
+            "ParameterGroups",
+        ],
+    ));
+    let storage = groups
+        .iter()
+        .find(|g| {
+            list(at(g, &["Parameters"]))
+                .iter()
+                .any(|p| text(p) == "TableDeletionProtection")
+        })
+        .expect("a parameter group with the table's settings");
+    assert!(
+        list(at(storage, &["Parameters"]))
+            .iter()
+            .any(|p| text(p) == RETENTION_PARAMETER),
+        "{RETENTION_PARAMETER} is offered with TableDeletionProtection"
+    );
+}
+
+#[test]
+fn operators_invoke_the_operator_function_and_nothing_else_does() {
+    let t = template();
+    let operator = operator(&t);
+    let name = resource_name(&t, operator);
+    // No route, no schedule, no queue: only an operator's invocation runs it,
+    // and Lambda never runs a failed command again on its own.
+    assert!(events(operator).is_empty(), "{name} has an event source");
+    assert_eq!(
+        text(at(
+            operator,
+            &["Properties", "EventInvokeConfig", "MaximumRetryAttempts"]
+        )),
+        "0"
+    );
+    // The store and the queues, as the sweeper finds them, and nothing else.
+    let wanted: BTreeSet<String> = [
+        config::TABLE_VAR,
+        config::QUEUE_VAR,
+        config::REVIEWS_QUEUE_VAR,
+        config::RETENTION_VAR,
+        "RUST_LOG",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(env_names(&t, operator), wanted);
+    for var in [
+        config::TABLE_VAR,
+        config::QUEUE_VAR,
+        config::REVIEWS_QUEUE_VAR,
+    ] {
+        assert_eq!(
+            env_ref(&t, operator, var),
+            env_ref(&t, sweeper(&t), var),
+            "{var}"
+        );
+    }
+    // Its own log group, kept and encrypted as the sweeper's.
+    let log_group = |function: &Value| {
+        let logging = at(function, &["Properties", "LoggingConfig"]);
+        assert_eq!(text(at(logging, &["LogFormat"])), "JSON");
+        let group = ref_target(at(logging, &["LogGroup"])).expect("!Ref <log group>");
+        at(&t, &["Resources", &group]).clone()
+    };
+    let (ours, sweepers) = (log_group(operator), log_group(sweeper(&t)));
+    assert_eq!(text(at(&ours, &["Type"])), "AWS::Logs::LogGroup");
+    assert_ne!(ours, sweepers, "{name} logs to a group of its own");
+    for property in ["RetentionInDays", "KmsKeyId"] {
+        assert_eq!(
+            at(&ours, &["Properties", property]),
+            at(&sweepers, &["Properties", property]),
+            "{property}"
+        );
+    }
+    // Operators find it by the stack's output.
+    assert_eq!(
+        ref_target(at(&t, &["Outputs", "OperatorFunctionName", "Value"])),
+        Some(name)
+    );
+}
+
+#[test]
+fn every_function_runs_the_one_binary_with_the_right_handler() {
     let t = template();
     assert_eq!(
         text(function_property(&t, receiver(&t), "Handler").unwrap()),
-        "bootstrap"
+        config::RECEIVER_HANDLER
     );
     assert_eq!(
         text(function_property(&t, sweeper(&t), "Handler").unwrap()),
         SWEEP_HANDLER
     );
-    for function in [receiver(&t), sweeper(&t), reconciler(&t)] {
+    assert_eq!(
+        text(function_property(&t, operator(&t), "Handler").unwrap()),
+        config::OPERATE_HANDLER
+    );
+    let functions = resources_of_type(&t, "AWS::Serverless::Function");
+    assert_eq!(functions.len(), 4, "receiver, sweeper, reconcile, operator");
+    for (_, function) in &functions {
         assert_eq!(
             text(at(function, &["Metadata", "BuildMethod"])),
             "rust-cargolambda"
@@ -139,8 +261,12 @@ fn both_functions_run_the_one_binary_with_the_right_handler() {
         );
     }
     // Same metadata: SAM builds the binary once for all.
-    for other in [sweeper(&t), reconciler(&t)] {
-        assert_eq!(at(receiver(&t), &["Metadata"]), at(other, &["Metadata"]));
+    for (name, other) in &functions {
+        assert_eq!(
+            at(receiver(&t), &["Metadata"]),
+            at(other, &["Metadata"]),
+            "{name}"
+        );
     }
 }
 

@@ -5,11 +5,11 @@
 //! | module | what it holds |
 //! |---|---|
 //! | `yaml` | reading the template: paths, scalars, intrinsics, conditions under the default parameters |
-//! | `resources` | finding resources: the three functions, their events and environment, the queue |
-//! | `functions` | variables, handlers, the route, timeouts: tests |
-//! | `storage` | the table, its index, the FIFO queue: tests |
-//! | `iam` | every grant named and called by the code: helpers and test |
-//! | `alarms` | every metric alarm on what the code emits: helpers and test |
+//! | `resources` | finding resources: the four functions, their events and environment, the queue |
+//! | `functions` | variables, the retention, handlers, the route, the operator function, timeouts: tests |
+//! | `storage` | the table, its indexes and time to live, the FIFO queue: tests |
+//! | `iam` | every grant named and called by the code, the operator's exactly: helpers and tests |
+//! | `alarms` | every metric alarm on what the code emits, every function's errors: helpers and tests |
 //! | `dashboard` | every widget reads a metric the code emits (names, dimensions, results), or one of the stack's AWS metrics or log groups; what it must show: tests |
 //! | `widgets` | reading the dashboard's body: its widgets, a metric widget's lines |
 //! | `runbook` | every alarm has an entry in docs/operations.md, every entry an alarm: test |

@@ -144,8 +144,8 @@ fn only_the_stacks_functions_send_to_the_queues() {
     }
     assert_eq!(
         senders.len(),
-        3,
-        "receiver, sweeper and reconcile send: {senders:?}"
+        4,
+        "receiver, sweeper, reconcile and the operator (republish) send: {senders:?}"
     );
     let mut role_arns = BTreeSet::new();
     let mut sessions = BTreeSet::new();

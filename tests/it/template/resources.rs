@@ -1,4 +1,4 @@
-//! Finding the stack's resources: by type, the three functions (by event or
+//! Finding the stack's resources: by type, the four functions (by event or
 //! handler) with their events, properties and environment, and the
 //! outcomes queue.
 
@@ -46,6 +46,10 @@ pub(super) fn sweeper(t: &Value) -> &Value {
 
 pub(super) fn reconciler(t: &Value) -> &Value {
     function_with_handler(t, config::RECONCILE_HANDLER)
+}
+
+pub(super) fn operator(t: &Value) -> &Value {
+    function_with_handler(t, config::OPERATE_HANDLER)
 }
 
 pub(super) fn function_with_handler<'a>(t: &'a Value, handler: &str) -> &'a Value {

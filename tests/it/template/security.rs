@@ -145,7 +145,10 @@ fn every_role_that_touches_the_table_may_use_its_key_through_dynamodb() {
         assert_eq!(granted, wanted, "{name}");
         assert_eq!(via_service(grant), "dynamodb.${AWS::Region}.amazonaws.com");
     }
-    assert_eq!(touching, 3, "the receiver, the sweeper and reconciliation");
+    assert_eq!(
+        touching, 4,
+        "the receiver, the sweeper, reconciliation and the operator"
+    );
 }
 
 #[test]
@@ -188,7 +191,7 @@ fn only_reconciliation_may_decrypt_the_api_keys_secret() {
         via_service(grant),
         "secretsmanager.${AWS::Region}.amazonaws.com"
     );
-    for function in [receiver(&t), sweeper(&t)] {
+    for function in [receiver(&t), sweeper(&t), operator(&t)] {
         assert!(grants_on(function, "Gu1ApiKeyKmsKeyArn").is_empty());
     }
 }
