@@ -20,6 +20,7 @@
 //! | `consumer` | a worker on the consumer kit (`gu1_outcome::batch`) over a poisoned FIFO batch of real messages |
 //! | `cost` | what each `events/` item costs in DynamoDB: under one write unit |
 //! | `consumer_python` | the Python consumer of `docs/consumers.md` (Powertools) over the same, FIFO and standard |
+//! | `operations` | `republish`, `erase` (CLI and handler `operate`), retention and the item's history, through the real binary |
 //! | `reconcile` | `reconcile` against a fake Gu1 API: what is read, written, published once, printed; refusals, busy, down, slow |
 //! | `secrets` | rotation against Secrets Manager, under forged traffic |
 //! | `trust` | identity write-once, a foreign organization, dot-only ids, a lease given back: from the outside, and a property over shuffled sequences |
@@ -40,6 +41,7 @@ mod faults;
 mod hostile;
 mod lambda_init;
 mod metrics;
+mod operations;
 mod outages;
 mod own_write;
 mod properties;
