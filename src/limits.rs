@@ -100,6 +100,12 @@ pub const HISTORY_MAX_ENTRIES: usize = 12;
 /// second run takes the rest).
 pub const ERASE_MAX_SESSIONS: usize = 1000;
 
+/// In Lambda, an operator's command stops taking sessions this long before
+/// the invocation's deadline: the longest one session can take (its
+/// publish, within the lease) and a second to answer, so that the report
+/// and a window's `next` reach the operator instead of a timeout.
+pub const OPERATE_DEADLINE_MARGIN: Duration = PUBLISH_LEASE.saturating_add(Duration::from_secs(1));
+
 // --- The sweeper ---
 
 /// At most this many index pages per sweep, so that one run ends in bounded

@@ -20,6 +20,7 @@ use gu1_webhook::config::{
     Clients, LambdaRole, ReceiverConfig, ReconcileConfig, Roots, Storage, SweepConfig,
     sdk_config_from_env, tls_config,
 };
+use gu1_webhook::limits::OPERATE_DEADLINE_MARGIN;
 use gu1_webhook::operate::Request;
 use gu1_webhook::reconcile::ReconcileReport;
 use gu1_webhook::session::SessionId;
@@ -125,7 +126,9 @@ async fn run(command: Command) -> Result<(), BoxError> {
         Command::Operate(request) => {
             let storage = Storage::from_env()?;
             let clients = clients(&roots).await?;
-            let report = app::operator(&storage, &clients).run(&request).await?;
+            let report = app::operator(&storage, &clients)
+                .run(&request, None)
+                .await?;
             println!("{}", serde_json::to_string(&report)?);
             report
                 .failure()
@@ -222,7 +225,7 @@ async fn lambda_operator(roots: &Roots) -> Result<(), BoxError> {
                 error_message: reason,
             })?;
             let report = operator
-                .run(&request)
+                .run(&request, operate_deadline(&event.context))
                 .await
                 .map_err(|e| diagnostic("OperationFailed", &e))?;
             match report.failure() {
@@ -235,6 +238,16 @@ async fn lambda_operator(roots: &Roots) -> Result<(), BoxError> {
         }
     }))
     .await
+}
+
+/// When an operator's command must stop taking sessions: the invocation's
+/// deadline less [`OPERATE_DEADLINE_MARGIN`].
+fn operate_deadline(context: &lambda_runtime::Context) -> gu1_webhook::operate::Deadline {
+    let left_ms = context
+        .deadline
+        .saturating_sub(gu1_webhook::clock::now_ms());
+    let left = std::time::Duration::from_millis(left_ms);
+    Some(std::time::Instant::now() + left.saturating_sub(OPERATE_DEADLINE_MARGIN))
 }
 
 /// One reconciliation run for the Lambda handler.

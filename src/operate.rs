@@ -17,8 +17,10 @@
 //! - `track` registers sessions a backend created as `pending`, so that
 //!   reconciliation finds them.
 
+mod report;
 mod request;
 
+pub use report::{EraseReport, Report, RepublishReport, TrackReport};
 pub use request::{
     Cursor, DEFAULT_LIMIT, Erase, MAX_LIMIT, MAX_WINDOW_DAYS, Options, Republish, Request, Window,
 };
@@ -33,79 +35,10 @@ use crate::store::{
     ENTITY_ID_ATTR, EXTERNAL_ID_ATTR, Erased, NotRepublished, RepublishClaim, StoreError,
     TerminalEntry,
 };
-use serde::Serialize;
+use std::time::Instant;
 
 /// The `event` a tracked session's item carries until Gu1 moves it.
 pub const TRACK_EVENT: &str = "track";
-
-/// What `republish` did, per session. Exits 1 when any `failed`.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RepublishReport {
-    /// Sent again, as a new message marked `republishedAt`.
-    pub republished: u64,
-    /// Never sent before (its outcome was still pending): sent now, as the
-    /// original.
-    pub first_sends: u64,
-    pub not_found: u64,
-    /// Not terminal: no outcome to send.
-    pub not_terminal: u64,
-    /// Erased: its outcome is gone with its data.
-    pub erased: u64,
-    /// Another publisher held a live lease: it is sending now.
-    pub busy: u64,
-    /// In the window but of another status than `--status`.
-    pub other_status: u64,
-    pub failed: u64,
-    /// Where a window's next run starts (`--after`): the run stopped at its
-    /// limit. `null` when the window is done.
-    pub next: Option<String>,
-}
-
-/// What `erase` did, per session. Exits 1 when any is `busy`: run it again.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EraseReport {
-    pub erased: u64,
-    pub already_erased: u64,
-    pub not_found: u64,
-    /// A publisher held a live lease: not erased yet.
-    pub busy: u64,
-}
-
-/// What `track` did, per session: registered as pending, already known,
-/// or known with another entity (an identity conflict, recorded as one).
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct TrackReport {
-    pub tracked: u64,
-    pub known: u64,
-    pub conflicts: u64,
-}
-
-/// Any command's report, as the Lambda handler returns it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum Report {
-    Republish(RepublishReport),
-    Erase(EraseReport),
-    Track(TrackReport),
-}
-
-impl Report {
-    /// Why the run is to be reported as failed, if it is.
-    pub fn failure(&self) -> Option<String> {
-        match self {
-            Self::Republish(r) if r.failed > 0 => {
-                Some(format!("{} outcomes could not be republished", r.failed))
-            }
-            Self::Erase(r) if r.busy > 0 => Some(format!(
-                "{} sessions were being published and are not erased yet: run again",
-                r.busy
-            )),
-            _ => None,
-        }
-    }
-}
 
 /// What one session's republish did.
 enum Resent {
@@ -120,16 +53,23 @@ pub struct Operator {
     outbox: Outbox,
 }
 
+/// When a run must stop taking sessions (`None`: never): in Lambda, the
+/// invocation's deadline less
+/// [`OPERATE_DEADLINE_MARGIN`](crate::limits::OPERATE_DEADLINE_MARGIN), so that the
+/// report (and a window's `next`) reaches the operator.
+pub type Deadline = Option<Instant>;
+
 impl Operator {
     pub fn new(outbox: Outbox) -> Self {
         Self { outbox }
     }
 
-    /// Runs one request.
-    pub async fn run(&self, request: &Request) -> Result<Report, StoreError> {
+    /// Runs one request, taking sessions until `deadline`. Each command
+    /// makes progress: at least one session per run.
+    pub async fn run(&self, request: &Request, deadline: Deadline) -> Result<Report, StoreError> {
         Ok(match request {
-            Request::Republish(what) => Report::Republish(self.republish(what).await?),
-            Request::Erase(what) => Report::Erase(self.erase(what).await?),
+            Request::Republish(what) => Report::Republish(self.republish(what, deadline).await?),
+            Request::Erase(what) => Report::Erase(self.erase(what, deadline).await?),
             Request::Track { sessions, entity } => {
                 Report::Track(self.track(sessions, entity.as_deref()).await?)
             }
@@ -137,15 +77,25 @@ impl Operator {
     }
 
     /// `republish`: the sessions named, or a window of the terminal index.
-    pub async fn republish(&self, what: &Republish) -> Result<RepublishReport, StoreError> {
+    pub async fn republish(
+        &self,
+        what: &Republish,
+        deadline: Deadline,
+    ) -> Result<RepublishReport, StoreError> {
         let mut report = RepublishReport::default();
         match what {
             Republish::Sessions(sessions) => {
-                for session in sessions {
+                for (done, session) in sessions.iter().enumerate() {
+                    if done > 0 && past(deadline) {
+                        report.unfinished = (sessions.len() - done) as u64;
+                        break;
+                    }
                     self.republish_one(session, &mut report).await;
                 }
             }
-            Republish::Window(window) => self.republish_window(window, &mut report).await?,
+            Republish::Window(window) => {
+                self.republish_window(window, deadline, &mut report).await?;
+            }
         }
         tracing::info!(
             republished = report.republished,
@@ -161,6 +111,7 @@ impl Operator {
     async fn republish_window(
         &self,
         window: &Window,
+        deadline: Deadline,
         report: &mut RepublishReport,
     ) -> Result<(), StoreError> {
         let until = window.until_ms.unwrap_or_else(now_ms);
@@ -170,6 +121,8 @@ impl Operator {
             .map_or(window.since_ms, |c| c.terminal_at.max(window.since_ms));
         let mut start = window.after.as_ref().map(Cursor::start_key);
         let mut left = window.limit;
+        // The last session taken: where a run whose time is up stops.
+        let mut done: Option<Cursor> = None;
         let mut day = from - from % MS_PER_DAY;
         while day <= until {
             loop {
@@ -180,10 +133,15 @@ impl Operator {
                     .terminal_on(&utc_day(day), (from, until), want, start.take())
                     .await?;
                 for entry in &entries {
+                    if let Some(last) = done.as_ref().filter(|_| past(deadline)) {
+                        report.next = Some(last.to_string());
+                        return Ok(());
+                    }
                     match window.status {
                         Some(wanted) if entry.status != Some(wanted) => report.other_status += 1,
                         _ => self.republish_one(&entry.session, report).await,
                     }
+                    done = Some(Cursor::after(entry));
                 }
                 left -= entries.len().min(left);
                 let last = entries.last();
@@ -270,7 +228,7 @@ impl Operator {
 
     /// `erase`: the sessions named, or every session of one person (at most
     /// [`ERASE_MAX_SESSIONS`]), found through the entity or external-id index.
-    pub async fn erase(&self, what: &Erase) -> Result<EraseReport, StoreError> {
+    pub async fn erase(&self, what: &Erase, deadline: Deadline) -> Result<EraseReport, StoreError> {
         let store = self.outbox.store();
         let found;
         let sessions = match what {
@@ -289,7 +247,11 @@ impl Operator {
             }
         };
         let mut report = EraseReport::default();
-        for session in sessions {
+        for (done, session) in sessions.iter().enumerate() {
+            if done > 0 && past(deadline) {
+                report.unfinished = (sessions.len() - done) as u64;
+                break;
+            }
             let counter = match store.erase(session, now_ms()).await? {
                 Erased::Now => &mut report.erased,
                 Erased::Already => &mut report.already_erased,
@@ -341,6 +303,11 @@ impl Operator {
         }
         Ok(report)
     }
+}
+
+/// Whether `deadline` has passed.
+fn past(deadline: Deadline) -> bool {
+    deadline.is_some_and(|at| Instant::now() >= at)
 }
 
 impl Cursor {

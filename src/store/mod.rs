@@ -28,6 +28,7 @@
 //! recognises its own earlier write instead of mistaking it for another's.
 
 mod attrs;
+mod conflict;
 mod erasure;
 mod index;
 mod item;
@@ -36,6 +37,7 @@ mod size;
 mod update;
 
 pub use attrs::*;
+pub use conflict::Conflict;
 pub use erasure::{ERASE_EVENT, Erased, PERSONAL_ATTRS};
 pub use index::{Page, TerminalEntry};
 pub use item::{ItemError, apply_update, record_from_item};
@@ -44,17 +46,16 @@ pub use size::{WRITE_UNIT_BYTES, item_size, write_units};
 pub use update::Update;
 
 use crate::clock::{millis, rfc3339};
-use crate::decide::{IdentityConflict, Verdict, identity_conflicts, verdict};
-use crate::limits::HISTORY_MAX_ENTRIES;
-use crate::session::{SessionEvent, SessionId, SessionRecord, SessionStatus, WriteToken};
+use crate::decide::{Verdict, identity_conflicts, verdict};
+use crate::session::{SessionEvent, SessionId, SessionRecord, WriteToken};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
-use item::{append_history, apply_condition, history_entry, identity_guard};
+use item::{apply_condition, identity_guard};
 use std::collections::HashMap;
 use std::time::Duration;
-use update::{n, s};
+use update::n;
 
 /// A DynamoDB item, or an index's key.
 pub type Item = HashMap<String, AttributeValue>;
@@ -88,19 +89,6 @@ pub struct Written {
     pub verdict: Verdict,
     /// The item after the write (applied) or as it stood (not applied).
     pub record: SessionRecord,
-}
-
-/// What [`SessionStore::record_conflict`] records.
-#[derive(Debug, Clone, Copy)]
-pub enum Conflict<'a> {
-    /// A different terminal status after the first, and the review notice
-    /// it owes consumers (`None` where no reviews queue is configured).
-    Status {
-        status: SessionStatus,
-        notice: Option<&'a str>,
-    },
-    /// An event that named another identity than the session's.
-    Identity(&'a [IdentityConflict]),
 }
 
 /// The sessions table. Cheap to clone: the SDK client is shared.
@@ -189,125 +177,6 @@ impl SessionStore {
                 };
                 Ok(Written { verdict, record })
             }
-        }
-    }
-
-    /// Records a conflict on the item that `stored` shows: what arrived
-    /// (`event`, in delivery `webhook_id`) and when, kept as a set and, while
-    /// there is room ([`HISTORY_MAX_ENTRIES`]), in the history.
-    ///
-    /// A status conflict that brings a review `notice` also makes the
-    /// notice owed (once per session and conflicting status: not if it was
-    /// published already) and puts the session back in the unpublished
-    /// index, in the same write; the session as it then stands is returned,
-    /// for the publisher. `None` otherwise.
-    pub async fn record_conflict(
-        &self,
-        stored: &SessionRecord,
-        (event, webhook_id): (&SessionEvent, Option<&str>),
-        conflict: Conflict<'_>,
-        now_ms: u64,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        let session = &stored.session_id;
-        let kind = match conflict {
-            Conflict::Status { .. } => "status",
-            Conflict::Identity(_) => "identity",
-        };
-        let entry = (stored.history_len < HISTORY_MAX_ENTRIES).then(|| {
-            history_entry(
-                Some(event.status),
-                &event.event,
-                webhook_id,
-                Some(kind),
-                now_ms,
-            )
-        });
-        let noted = || {
-            let mut update = Update::default();
-            if let Some(entry) = &entry {
-                append_history(&mut update, entry.clone());
-            }
-            update
-        };
-        if let Conflict::Status {
-            status,
-            notice: Some(notice),
-        } = conflict
-        {
-            // Refused (published already): the conflict is recorded below.
-            let owed = self.owe_review(noted(), session, status, notice, now_ms);
-            if let Some(record) = owed.await? {
-                return Ok(Some(record));
-            }
-        }
-        let mut update = noted();
-        let (at, set, entries) = match conflict {
-            Conflict::Status { status, .. } => (
-                CONFLICT_AT_ATTR,
-                CONFLICT_STATUSES_ATTR,
-                vec![status.as_str().to_owned()],
-            ),
-            Conflict::Identity(conflicts) => (
-                IDENTITY_CONFLICT_AT_ATTR,
-                IDENTITY_CONFLICTS_ATTR,
-                conflicts
-                    .iter()
-                    .map(|c| format!("{}={}", c.field.as_str(), c.incoming))
-                    .collect(),
-            ),
-        };
-        update
-            .set(at, s(rfc3339(now_ms)))
-            .add(set, AttributeValue::Ss(entries))
-            .name("#sessionId", KEY)
-            .request(&self.client, &self.table, session)
-            .condition_expression("attribute_exists(#sessionId)")
-            .send()
-            .await
-            .map(|_| None)
-            .map_err(|e| StoreError::new("UpdateItem (conflict)", e))
-    }
-
-    /// The status conflict's record, and its review notice owed: `None`,
-    /// and nothing written, when that notice was published already (or the
-    /// item is gone).
-    async fn owe_review(
-        &self,
-        mut update: Update,
-        session: &SessionId,
-        status: SessionStatus,
-        notice: &str,
-        now_ms: u64,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        let set = || AttributeValue::Ss(vec![status.as_str().to_owned()]);
-        let notice_attr = review_notice_attr(status);
-        update
-            .set(CONFLICT_AT_ATTR, s(rfc3339(now_ms)))
-            .set(PENDING_ATTR, s(PENDING))
-            .set_expr(
-                &notice_attr,
-                &format!("if_not_exists(#{notice_attr}, :{notice_attr})"),
-            )
-            .value(&format!(":{notice_attr}"), s(notice))
-            .add(CONFLICT_STATUSES_ATTR, set())
-            .add(REVIEWS_OWED_ATTR, set())
-            .name("#sessionId", KEY)
-            .name("#reviewsPublished", REVIEWS_PUBLISHED_ATTR)
-            .name("#erasedAt", ERASED_AT_ATTR)
-            .value(":status", s(status.as_str()));
-        let result = update
-            .request(&self.client, &self.table, session)
-            .condition_expression(
-                "attribute_exists(#sessionId) AND NOT contains(#reviewsPublished, :status) \
-                 AND attribute_not_exists(#erasedAt)",
-            )
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        const OPERATION: &str = "UpdateItem (owe review)";
-        match conditional(OPERATION, result)? {
-            Conditional::Done(output) => Ok(Some(read(OPERATION, output.attributes.as_ref())?)),
-            Conditional::Refused(_) => Ok(None),
         }
     }
 

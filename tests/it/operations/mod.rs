@@ -219,10 +219,8 @@ fn person(event: Value, entity: &str, external: &str) -> Value {
 /// absent when the entry has none.
 type Entry = [Option<String>; 5];
 
-/// The item's history entries in order. An entry is read in either form
-/// the receiver has written: a map (`at`, `status`, `event`, `webhookId`,
-/// `conflict`) or one line (`AT STATUS EVENT WEBHOOK_ID [conflict=KIND]`,
-/// `-` for none).
+/// The item's history entries in order, each one line
+/// (`AT STATUS EVENT WEBHOOK_ID [conflict=KIND]`, `-` for none).
 fn entries(item: &Item) -> Vec<Entry> {
     let Some(entries) = item.get("history") else {
         return Vec::new();
@@ -232,11 +230,7 @@ fn entries(item: &Item) -> Vec<Entry> {
 }
 
 fn read_entry(entry: &AttributeValue) -> Entry {
-    if let Ok(map) = entry.as_m() {
-        let key = |k: &str| map.get(k).and_then(|v| v.as_s().ok()).cloned();
-        return ["at", "status", "event", "webhookId", "conflict"].map(key);
-    }
-    let line = entry.as_s().expect("an entry is a map or a line");
+    let line = entry.as_s().expect("an entry is a line");
     let mut words = line.split(' ');
     let mut word = || {
         words
