@@ -95,7 +95,8 @@ attribute says it is a re-send, and a FIFO queue takes it (deduplication id
 sessionId:status:rN). Only terminal sessions, never while another publisher
 holds the session's lease; an outcome never sent goes out as the original.
 Prints {\"republished\":N,\"firstSends\":N,\"notFound\":N,\"notTerminal\":N,
-\"erased\":N,\"busy\":N,\"otherStatus\":N,\"failed\":N,\"next\":CURSOR|null};
+\"erased\":N,\"busy\":N,\"otherStatus\":N,\"failed\":N,\"unfinished\":0,
+\"next\":CURSOR|null};
 exits 1 if any failed. Needs SESSIONS_TABLE, OUTCOMES_QUEUE_URL and AWS
 configuration.
 
@@ -120,7 +121,7 @@ tombstone (sessionId, status, history, erasedAt): a replayed delivery or a
 reconciliation of that session is answered but stores nothing and publishes
 nothing. A person's sessions are found through the SessionsByEntity or
 SessionsByExternalId index. Prints {\"erased\":N,\"alreadyErased\":N,
-\"notFound\":N,\"busy\":N}; exits 1 if any was busy (a publisher held its
+\"notFound\":N,\"busy\":N,\"unfinished\":0}; exits 1 if any was busy (a publisher held its
 lease): run it again. Messages already on a queue are not recalled
 (docs/operations.md, Personal data). Needs SESSIONS_TABLE,
 OUTCOMES_QUEUE_URL and AWS configuration.
