@@ -42,6 +42,12 @@ pub(super) fn page_size(value: &str) -> Parsed<i32> {
     Ok(Some(value.trim().parse()?).filter(|n| (1..=1000).contains(n)))
 }
 
+/// A retention by [`RETENTION_RULE`]: `Some(None)` for 0 (keep forever),
+/// `None` out of the rule.
+pub fn parse_retention_days(value: &str) -> Option<Option<Duration>> {
+    retention_days(value).ok().flatten()
+}
+
 /// [`RETENTION_RULE`]: `Some(None)` for 0, no retention.
 pub(super) fn retention_days(value: &str) -> Parsed<Option<Duration>> {
     let days: u64 = value.trim().parse()?;

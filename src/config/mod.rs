@@ -17,7 +17,7 @@ pub use aws::{
 
 pub use env::{
     API_URL_RULE, PAGE_SIZE_RULE, RETENTION_RULE, SECONDS_RULE, parse_api_url, parse_page_size,
-    parse_seconds,
+    parse_retention_days, parse_seconds,
 };
 pub use error::ConfigError;
 

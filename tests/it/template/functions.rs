@@ -133,19 +133,27 @@ fn every_function_keeps_items_for_the_retention_parameter() {
     assert_eq!(text(at(parameter, &["Type"])), "Number");
     // Off by default: an upgraded stack deletes nothing it kept before.
     assert_eq!(default_number(&t, RETENTION_PARAMETER), 0);
-    // The template's bounds are the ones the binary accepts.
-    let rule_numbers: Vec<&str> = config::RETENTION_RULE
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|n| !n.is_empty())
-        .collect();
-    for bound in ["MinValue", "MaxValue"] {
-        let value = text(at(parameter, &[bound]));
+    // The template's bounds are the ones the binary accepts, and no wider.
+    let bound = |name: &str| -> u64 {
+        text(at(parameter, &[name]))
+            .parse()
+            .unwrap_or_else(|_| panic!("{name} is a number"))
+    };
+    let (min, max) = (bound("MinValue"), bound("MaxValue"));
+    for days in [min, max] {
         assert!(
-            rule_numbers.contains(&value.as_str()),
-            "{bound} {value} is not in the code's rule: {}",
-            config::RETENTION_RULE
+            config::parse_retention_days(&days.to_string()).is_some(),
+            "{days} is in the template's range but the binary refuses it"
         );
     }
+    for days in [min as i64 - 1, max as i64 + 1] {
+        assert_eq!(
+            config::parse_retention_days(&days.to_string()),
+            None,
+            "{days} is out of the template's range but the binary takes it"
+        );
+    }
+    assert_eq!(config::parse_retention_days("0"), Some(None), "0 keeps forever");
     // Offered with the table's other settings.
     let groups = list(at(
         &t,
