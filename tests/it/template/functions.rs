@@ -153,7 +153,11 @@ fn every_function_keeps_items_for_the_retention_parameter() {
             "{days} is out of the template's range but the binary takes it"
         );
     }
-    assert_eq!(config::parse_retention_days("0"), Some(None), "0 keeps forever");
+    assert_eq!(
+        config::parse_retention_days("0"),
+        Some(None),
+        "0 keeps forever"
+    );
     // Offered with the table's other settings.
     let groups = list(at(
         &t,
