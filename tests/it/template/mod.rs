@@ -4,10 +4,10 @@
 //!
 //! | module | what it holds |
 //! |---|---|
-//! | `yaml` | reading the template: paths, scalars, intrinsics, conditions under the default parameters |
+//! | `yaml` | reading the template: paths, scalars, intrinsics, conditions and `!If` lists under the default parameters or given values |
 //! | `resources` | finding resources: the four functions, their events and environment, the queue |
 //! | `functions` | variables, the retention, handlers, the route, the operator function, timeouts: tests |
-//! | `storage` | the table, its indexes and time to live, the FIFO queue: tests |
+//! | `storage` | the table, its indexes and time to live, the upgrade from 0.1.0 one index per deploy, the FIFO queue: tests |
 //! | `iam` | every grant named and called by the code, the operator's exactly: helpers and tests |
 //! | `alarms` | every metric alarm on what the code emits, every function's errors: helpers and tests |
 //! | `dashboard` | every widget reads a metric the code emits (names, dimensions, results), or one of the stack's AWS metrics or log groups; what it must show: tests |

@@ -1,6 +1,7 @@
 //! Storage: the sessions table's key, indexes and time to live are the
-//! store's, and the default queue is FIFO with explicit deduplication (its
-//! dead-letter queue too).
+//! store's, a stack of 0.1.0 gets the new indexes one deploy at a time, and
+//! the default queue is FIFO with explicit deduplication (its dead-letter
+//! queue too).
 
 use super::resources::*;
 use super::yaml::*;
@@ -11,6 +12,28 @@ use std::collections::BTreeSet;
 /// The keys of the unpublished-outcomes index.
 const PENDING_ATTR: &str = store::PENDING_ATTR;
 const TERMINAL_AT_ATTR: &str = store::TERMINAL_AT_ATTR;
+
+/// The indexes of a stack deployed by release 0.1.0 (its template's
+/// `SessionsTable`), by the names they had then, whatever the store calls
+/// them now: what the first stage of an upgrade starts from.
+const INDEXES_OF_0_1_0: [&str; 2] = ["UnpublishedOutcomes", "StaleSessions"];
+
+/// The `OperatorIndexes` values, in the order an upgrade from 0.1.0
+/// deploys them (docs/deploy.md).
+const UPGRADE_STAGES: [&str; 3] = ["terminal", "terminal-and-entity", "all"];
+
+/// The type the store writes each key attribute with (S: a string, N: a
+/// number); DynamoDB refuses a write whose key attribute has another.
+const KEY_TYPES: [(&str, &str); 8] = [
+    (store::KEY, "S"),
+    (PENDING_ATTR, "S"),
+    (TERMINAL_AT_ATTR, "N"),
+    (store::ACTIVE_ATTR, "S"),
+    (store::CHECKED_AT_ATTR, "N"),
+    (store::TERMINAL_DAY_ATTR, "S"),
+    (store::ENTITY_ID_ATTR, "S"),
+    (store::EXTERNAL_ID_ATTR, "S"),
+];
 
 fn table(t: &Value) -> &Value {
     let tables = resources_of_type(t, "AWS::DynamoDB::Table");
@@ -38,12 +61,57 @@ fn key_schema(value: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The table's global secondary index named `name`.
-fn index<'a>(table: &'a Value, name: &str) -> &'a Value {
-    list(at(table, &["Properties", "GlobalSecondaryIndexes"]))
+/// The table's global secondary indexes under `values` (`&[]`: the defaults).
+fn indexes<'a>(t: &Value, table: &'a Value, values: &Values) -> Vec<&'a Value> {
+    elements(
+        t,
+        at(table, &["Properties", "GlobalSecondaryIndexes"]),
+        values,
+    )
+}
+
+fn index_names(indexes: &[&Value]) -> BTreeSet<String> {
+    indexes
         .iter()
+        .map(|i| text(at(i, &["IndexName"])))
+        .collect()
+}
+
+/// The table's global secondary index named `name`, with the defaults.
+fn index<'a>(t: &Value, table: &'a Value, name: &str) -> &'a Value {
+    indexes(t, table, &[])
+        .into_iter()
         .find(|i| text(at(i, &["IndexName"])) == name)
         .unwrap_or_else(|| panic!("no index named {name}"))
+}
+
+/// The attributes whose types the table defines under `values`, as
+/// (name, type), in order of name.
+fn attribute_definitions(t: &Value, table: &Value, values: &Values) -> Vec<(String, String)> {
+    let mut defined: Vec<_> = elements(
+        t,
+        at(table, &["Properties", "AttributeDefinitions"]),
+        values,
+    )
+    .into_iter()
+    .map(|d| {
+        (
+            text(at(d, &["AttributeName"])),
+            text(at(d, &["AttributeType"])),
+        )
+    })
+    .collect();
+    defined.sort();
+    defined
+}
+
+/// Every attribute a key of the table or of one of `indexes` uses.
+fn key_attributes(table: &Value, indexes: &[&Value]) -> BTreeSet<String> {
+    std::iter::once(at(table, &["Properties"]))
+        .chain(indexes.iter().copied())
+        .flat_map(key_schema)
+        .map(|(attribute, _)| attribute)
+        .collect()
 }
 
 /// An index's projection: its type, and the attributes it adds to the keys.
@@ -54,11 +122,12 @@ fn projection(index: &Value) -> (String, Vec<String>) {
     (text(at(projection, &["ProjectionType"])), added)
 }
 
-fn attribute_type(table: &Value, attribute: &str) -> String {
-    list(at(table, &["Properties", "AttributeDefinitions"]))
-        .iter()
-        .find(|d| text(at(d, &["AttributeName"])) == attribute)
-        .map(|d| text(at(d, &["AttributeType"])))
+/// An attribute's defined type, with the defaults.
+fn attribute_type(t: &Value, table: &Value, attribute: &str) -> String {
+    attribute_definitions(t, table, &[])
+        .into_iter()
+        .find(|(name, _)| name == attribute)
+        .map(|(_, kind)| kind)
         .unwrap_or_else(|| panic!("no attribute definition for {attribute}"))
 }
 
@@ -70,14 +139,14 @@ fn sessions_table_matches_the_store() {
         key_schema(at(table, &["Properties"])),
         [pair(store::KEY, "HASH")]
     );
-    assert_eq!(attribute_type(table, store::KEY), "S");
+    assert_eq!(attribute_type(&t, table, store::KEY), "S");
 
     assert_eq!(
-        key_schema(index(table, store::UNPUBLISHED_INDEX)),
+        key_schema(index(&t, table, store::UNPUBLISHED_INDEX)),
         [pair(PENDING_ATTR, "HASH"), pair(TERMINAL_AT_ATTR, "RANGE")]
     );
-    assert_eq!(attribute_type(table, PENDING_ATTR), "S");
-    assert_eq!(attribute_type(table, TERMINAL_AT_ATTR), "N");
+    assert_eq!(attribute_type(&t, table, PENDING_ATTR), "S");
+    assert_eq!(attribute_type(&t, table, TERMINAL_AT_ATTR), "N");
 }
 
 #[test]
@@ -123,7 +192,7 @@ fn the_operators_indexes_and_the_time_to_live_match_the_store() {
 
     // republish --since: one day's terminal sessions, in order, with their
     // status (the only attribute the index adds to the keys).
-    let terminal = index(table, store::TERMINAL_INDEX);
+    let terminal = index(&t, table, store::TERMINAL_INDEX);
     assert_eq!(
         key_schema(terminal),
         [
@@ -135,51 +204,34 @@ fn the_operators_indexes_and_the_time_to_live_match_the_store() {
         projection(terminal),
         (String::from("INCLUDE"), vec![store::STATUS_ATTR.to_owned()])
     );
-    assert_eq!(attribute_type(table, store::TERMINAL_DAY_ATTR), "S");
-    assert_eq!(attribute_type(table, TERMINAL_AT_ATTR), "N");
+    assert_eq!(attribute_type(&t, table, store::TERMINAL_DAY_ATTR), "S");
+    assert_eq!(attribute_type(&t, table, TERMINAL_AT_ATTR), "N");
 
     // erase --entity and --external-id: a person's sessions, keys only.
     for (name, attribute) in [
         (store::ENTITY_INDEX, store::ENTITY_ID_ATTR),
         (store::EXTERNAL_ID_INDEX, store::EXTERNAL_ID_ATTR),
     ] {
-        let index = index(table, name);
+        let index = index(&t, table, name);
         assert_eq!(key_schema(index), [pair(attribute, "HASH")], "{name}");
         assert_eq!(projection(index), keys_only(), "{name}");
-        assert_eq!(attribute_type(table, attribute), "S", "{name}");
+        assert_eq!(attribute_type(&t, table, attribute), "S", "{name}");
     }
     // The sparse ones the sweeper and reconciliation query stay keys only.
     for name in [store::UNPUBLISHED_INDEX, store::STALE_INDEX] {
-        assert_eq!(projection(index(table, name)), keys_only(), "{name}");
+        assert_eq!(projection(index(&t, table, name)), keys_only(), "{name}");
     }
 
     // Exactly the store's indexes, and an attribute definition only for a key.
-    let indexes = list(at(table, &["Properties", "GlobalSecondaryIndexes"]));
-    let names: BTreeSet<String> = indexes
-        .iter()
-        .map(|i| text(at(i, &["IndexName"])))
-        .collect();
-    let wanted: BTreeSet<String> = [
-        store::UNPUBLISHED_INDEX,
-        store::STALE_INDEX,
-        store::TERMINAL_INDEX,
-        store::ENTITY_INDEX,
-        store::EXTERNAL_ID_INDEX,
-    ]
-    .map(String::from)
-    .into();
-    assert_eq!(names, wanted);
-    let keys: BTreeSet<String> = std::iter::once(at(table, &["Properties"]))
-        .chain(indexes)
-        .flat_map(key_schema)
+    let indexes = indexes(&t, table, &[]);
+    assert_eq!(index_names(&indexes), all_the_stores_indexes());
+    let defined: BTreeSet<String> = attribute_definitions(&t, table, &[])
+        .into_iter()
         .map(|(attribute, _)| attribute)
         .collect();
-    let defined: BTreeSet<String> = list(at(table, &["Properties", "AttributeDefinitions"]))
-        .iter()
-        .map(|d| text(at(d, &["AttributeName"])))
-        .collect();
     assert_eq!(
-        defined, keys,
+        defined,
+        key_attributes(table, &indexes),
         "CloudFormation refuses a definition of a non-key"
     );
 
@@ -188,4 +240,65 @@ fn the_operators_indexes_and_the_time_to_live_match_the_store() {
     let ttl = at(table, &["Properties", "TimeToLiveSpecification"]);
     assert_eq!(text(at(ttl, &["AttributeName"])), store::EXPIRES_AT_ATTR);
     assert_eq!(text(at(ttl, &["Enabled"])), "true");
+}
+
+fn all_the_stores_indexes() -> BTreeSet<String> {
+    [
+        store::UNPUBLISHED_INDEX,
+        store::STALE_INDEX,
+        store::TERMINAL_INDEX,
+        store::ENTITY_INDEX,
+        store::EXTERNAL_ID_INDEX,
+    ]
+    .map(String::from)
+    .into()
+}
+
+/// DynamoDB creates or deletes at most one global secondary index per
+/// update of a table (CloudFormation fails the deploy otherwise), so a stack
+/// of 0.1.0 gets the three new ones through `OperatorIndexes`, one deploy
+/// each; a new stack gets all of them from the default.
+#[test]
+fn an_upgrade_from_0_1_0_adds_one_index_per_deploy() {
+    let t = template();
+    let table = table(&t);
+    let parameter = at(&t, &["Parameters", "OperatorIndexes"]);
+    let allowed: BTreeSet<String> = list(at(parameter, &["AllowedValues"]))
+        .iter()
+        .map(text)
+        .collect();
+    assert_eq!(allowed, UPGRADE_STAGES.map(String::from).into());
+    assert_eq!(text(at(parameter, &["Default"])), "all");
+
+    let mut previous: BTreeSet<String> = INDEXES_OF_0_1_0.map(String::from).into();
+    for stage in UPGRADE_STAGES {
+        let values = [("OperatorIndexes", stage)];
+        let indexes = indexes(&t, table, &values);
+        let names = index_names(&indexes);
+        let added: Vec<&String> = names.difference(&previous).collect();
+        let removed: Vec<&String> = previous.difference(&names).collect();
+        assert_eq!(
+            (added.len(), removed.len()),
+            (1, 0),
+            "{stage} after {previous:?} adds {added:?} and removes {removed:?}"
+        );
+
+        // A definition for each attribute a key uses, none for another
+        // (DynamoDB refuses it), each with the type the store writes.
+        let wanted: Vec<(String, String)> = key_attributes(table, &indexes)
+            .iter()
+            .map(|attribute| {
+                let (_, kind) = KEY_TYPES
+                    .iter()
+                    .find(|(name, _)| name == attribute)
+                    .unwrap_or_else(|| panic!("{stage}: the store writes no key {attribute}"));
+                pair(attribute, kind)
+            })
+            .collect();
+        assert_eq!(attribute_definitions(&t, table, &values), wanted, "{stage}");
+        previous = names;
+    }
+    // The last stage is the default: every index the store queries.
+    assert_eq!(previous, all_the_stores_indexes());
+    assert_eq!(index_names(&indexes(&t, table, &[])), previous);
 }

@@ -1,7 +1,8 @@
 //! Reading `template.yaml`. CloudFormation short tags (`!Ref`, `!GetAtt`,
 //! `!Sub`, `!If`, ...) parse as `serde_yaml::Value::Tagged`; [`intrinsic`]
 //! reads them and their long forms (`Ref:`, `Fn::If:`, ...) alike.
-//! Conditions and `!If` are read as the default parameters select.
+//! Conditions and `!If` are read as the default parameters select, or as
+//! given parameter values ([`Values`]) and the defaults of the others select.
 
 use serde_yaml::Value;
 
@@ -69,39 +70,51 @@ pub(super) fn ref_target(value: &Value) -> Option<String> {
     }
 }
 
+/// Parameter values as a deploy gives them, `(name, value)`; a parameter
+/// not named has its default. `&[]`: every default.
+pub(super) type Values<'a> = [(&'a str, &'a str)];
+
 /// Whether a named condition holds when every parameter has its default.
 pub(super) fn condition_holds(t: &Value, name: &str) -> bool {
-    evaluate(t, at(t, &["Conditions", name]))
+    condition_holds_with(t, name, &[])
 }
 
-pub(super) fn evaluate(t: &Value, condition: &Value) -> bool {
+fn condition_holds_with(t: &Value, name: &str, values: &Values) -> bool {
+    evaluate(t, at(t, &["Conditions", name]), values)
+}
+
+pub(super) fn evaluate(t: &Value, condition: &Value, values: &Values) -> bool {
     let (function, args) = intrinsic(condition).expect("a condition is an intrinsic");
     let args = list(args);
+    let holds = |c| evaluate(t, c, values);
     match function.as_str() {
-        "Equals" => resolve_scalar(t, &args[0]) == resolve_scalar(t, &args[1]),
-        "Not" => !evaluate(t, &args[0]),
-        "Or" => args.iter().any(|c| evaluate(t, c)),
-        "And" => args.iter().all(|c| evaluate(t, c)),
-        "Condition" => condition_holds(t, &text(condition)),
+        "Equals" => resolve_scalar(t, &args[0], values) == resolve_scalar(t, &args[1], values),
+        "Not" => !holds(&args[0]),
+        "Or" => args.iter().any(holds),
+        "And" => args.iter().all(holds),
+        "Condition" => condition_holds_with(t, &text(condition), values),
         other => panic!("unsupported condition function {other}"),
     }
 }
 
-/// A literal, a parameter's default, or a `!Join` of them (a
-/// `CommaDelimitedList` parameter's default joins as its text).
-pub(super) fn resolve_scalar(t: &Value, value: &Value) -> String {
+/// A literal, a parameter's value (given, else its default), or a `!Join`
+/// of them (a `CommaDelimitedList` parameter's default joins as its text).
+pub(super) fn resolve_scalar(t: &Value, value: &Value, values: &Values) -> String {
     if let Some((name, args)) = intrinsic(value)
         && name == "Join"
     {
         let args = list(args);
         let parts = match list(&args[1]) {
-            [] => vec![resolve_scalar(t, &args[1])],
-            parts => parts.iter().map(|p| resolve_scalar(t, p)).collect(),
+            [] => vec![resolve_scalar(t, &args[1], values)],
+            parts => parts.iter().map(|p| resolve_scalar(t, p, values)).collect(),
         };
         return parts.join(&text(&args[0]));
     }
     match ref_target(value) {
-        Some(parameter) => text(at(t, &["Parameters", &parameter, "Default"])),
+        Some(parameter) => match values.iter().find(|(name, _)| *name == parameter) {
+            Some((_, given)) => (*given).to_owned(),
+            None => text(at(t, &["Parameters", &parameter, "Default"])),
+        },
         None => text(value),
     }
 }
@@ -109,18 +122,33 @@ pub(super) fn resolve_scalar(t: &Value, value: &Value) -> String {
 /// Picks the branch of `!If` the default parameters select; other values
 /// pass through.
 pub(super) fn with_defaults<'a>(t: &Value, value: &'a Value) -> &'a Value {
+    with_values(t, value, &[])
+}
+
+fn with_values<'a>(t: &Value, value: &'a Value, values: &Values) -> &'a Value {
     match intrinsic(value) {
         Some((name, args)) if name == "If" => {
             let args = list(args);
-            let branch = if condition_holds(t, &text(&args[0])) {
+            let branch = if condition_holds_with(t, &text(&args[0]), values) {
                 &args[1]
             } else {
                 &args[2]
             };
-            with_defaults(t, branch)
+            with_values(t, branch, values)
         }
         _ => value,
     }
+}
+
+/// A list's elements as CloudFormation sees them under `values`: each
+/// `!If` element replaced by the branch its condition selects, and
+/// `!Ref AWS::NoValue` dropped.
+pub(super) fn elements<'a>(t: &Value, value: &'a Value, values: &Values) -> Vec<&'a Value> {
+    list(value)
+        .iter()
+        .map(|element| with_values(t, element, values))
+        .filter(|element| ref_target(element).as_deref() != Some("AWS::NoValue"))
+        .collect()
 }
 
 /// A `!Sub` string, or a plain string.
