@@ -130,10 +130,13 @@ async fn every_alarm_is_in_cloudwatch_on_the_code_s_metrics() {
         .map(|alarm| (alarm["AlarmName"].as_str().unwrap_or_default(), alarm))
         .collect();
     let physical = |id: &str| stack.resources[id].0.clone();
-    let functions: BTreeSet<String> = ["ReceiverFunction", "SweeperFunction", "ReconcileFunction"]
-        .into_iter()
-        .map(physical)
-        .collect();
+    let functions = [
+        "ReceiverFunction",
+        "SweeperFunction",
+        "ReconcileFunction",
+        "OperatorFunction",
+    ];
+    let functions: BTreeSet<String> = functions.into_iter().map(physical).collect();
     let queues: BTreeSet<String> = ["OutcomesQueue", "OutcomesDeadLetterQueue", "ReviewsQueue"]
         .into_iter()
         .map(|id| physical(id).rsplit('/').next().unwrap().to_owned())

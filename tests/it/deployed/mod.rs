@@ -26,16 +26,21 @@
 //! | `sweeper` | an outcome left pending is published by the sweeper |
 //! | `reconcile` | the reconcile function against the fake Gu1 API: one-off, never delivered, scheduled, a refused key |
 //! | `queue` | the queues' policies: a role outside the stack cannot send (a real call under an assumed role), the workers' role in `ConsumerPrincipalArns` receives |
-//! | `roles` | what IAM lets each function's role do |
+//! | `roles` | what IAM lets each function's role do; only the operator may query its three indexes |
+//! | `operations` | the operator function's commands: `republish` by session and by window (a new message, `republishedAt`, the original's body), `erase` by entity and by external id (no personal field left, another person's item untouched, a replay answered `erased`), a payload that is no command |
+//! | `retention` | `RetentionDays`: the table's time to live on `expiresAt`, an applied delivery's `expiresAt`, a delivery older than the retention `beyond_retention` and not stored |
 //! | `security` | the security baseline: tracing, the permissions boundary, the customer keys and who may use them; or all back to the defaults, a delivery still applied |
 //! | `worker` | the example worker, deployed on the outcomes queue: a signed delivery's outcome reaches its table, once |
 //! | `remains` | after `sam delete`: the table and the secrets stay, the rest goes |
 
 mod api;
 mod dashboard;
+mod messages;
+mod operations;
 mod queue;
 mod reconcile;
 mod remains;
+mod retention;
 mod roles;
 mod schema;
 mod security;
@@ -48,7 +53,6 @@ use gu1_webhook::local::sign_hex;
 use std::collections::HashMap;
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 /// The webhook secret the checks sign with: the second of deploy-test's
 /// list, the documented local secret the `events/` files are signed with.
@@ -219,62 +223,6 @@ impl Deployed {
     /// Invokes the function of output `function_key` with `payload`.
     pub async fn invoke(&self, function_key: &str, payload: &Value) -> Invocation {
         invoke(self.output(function_key), payload).await
-    }
-
-    /// Receives (and deletes) outcomes until `expected` arrived and the
-    /// queue came back empty once more, or `wait` passed. Each must satisfy
-    /// schema/outcome-message.v1.json and carry its status as an attribute.
-    pub async fn outcomes(
-        &self,
-        aws: &support::Stack,
-        expected: usize,
-        wait: Duration,
-    ) -> Vec<Value> {
-        let deadline = Instant::now() + wait;
-        let (mut bodies, mut empty) = (Vec::new(), false);
-        while Instant::now() < deadline && (bodies.len() < expected || !empty) {
-            let batch = aws
-                .sqs
-                .receive_message()
-                .queue_url(&aws.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(1)
-                .message_attribute_names("All")
-                .send()
-                .await
-                .expect("receive")
-                .messages
-                .unwrap_or_default();
-            empty = batch.is_empty();
-            for message in batch {
-                let body: Value =
-                    serde_json::from_str(message.body().unwrap_or("")).expect("a JSON body");
-                if let Err(err) = schema::check_outcome(&body) {
-                    panic!(
-                        "the message for {} breaks the schema: {err}",
-                        body["sessionId"]
-                    );
-                }
-                let attribute = message
-                    .message_attributes()
-                    .and_then(|a| a.get("status"))
-                    .and_then(|a| a.string_value());
-                assert_eq!(
-                    attribute,
-                    body["status"].as_str(),
-                    "the status attribute of {body}"
-                );
-                aws.sqs
-                    .delete_message()
-                    .queue_url(&aws.queue_url)
-                    .receipt_handle(message.receipt_handle().unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("delete");
-                bodies.push(body);
-            }
-        }
-        bodies
     }
 }
 

@@ -83,66 +83,89 @@ async fn each_role_may_make_exactly_its_functions_calls() {
         denied.push(("secretsmanager:PutSecretValue", secret.clone()));
         denied.push(("secretsmanager:DeleteSecret", secret.clone()));
     }
-    let with = |base: &Calls, more: Calls| -> Calls { base.iter().cloned().chain(more).collect() };
+    // The operator's indexes: no other function may read them.
+    let operators: Calls = [
+        "TerminalOutcomes",
+        "SessionsByEntity",
+        "SessionsByExternalId",
+    ]
+    .into_iter()
+    .map(|index| ("dynamodb:Query", format!("{table}/index/{index}")))
+    .collect();
+    // A function's calls: what every role may do, its logs and `more`; and
+    // what no role may do, the operator's indexes unless it is the
+    // operator, and `less`.
+    let role = |function: &str, more: Calls, less: Calls| -> (Calls, Calls) {
+        let operator = function == "operator";
+        let may = allowed
+            .iter()
+            .cloned()
+            .chain(log_calls(function))
+            .chain(more);
+        let others = if operator { vec![] } else { operators.clone() };
+        let may_not = denied.iter().cloned().chain(others).chain(less);
+        (may.collect(), may_not.collect())
+    };
     // Per function (logical id): what its code calls, and what only another
     // function may do.
     let expected: BTreeMap<&str, (Calls, Calls)> = BTreeMap::from([
         (
             "ReceiverFunction",
-            (
-                with(
-                    &with(&allowed, log_calls("receiver")),
-                    vec![
-                        ("secretsmanager:GetSecretValue", webhook_secret.clone()),
-                        // The reads that open its connections during INIT.
-                        ("dynamodb:DescribeTimeToLive", table.clone()),
-                        ("sqs:GetQueueAttributes", queue.clone()),
-                    ],
-                ),
-                with(
-                    &denied,
-                    vec![
-                        ("dynamodb:Query", unpublished.clone()),
-                        ("dynamodb:Query", stale.clone()),
-                        ("secretsmanager:GetSecretValue", api_key.clone()),
-                    ],
-                ),
+            role(
+                "receiver",
+                vec![
+                    ("secretsmanager:GetSecretValue", webhook_secret.clone()),
+                    // The reads that open its connections during INIT.
+                    ("dynamodb:DescribeTimeToLive", table.clone()),
+                    ("sqs:GetQueueAttributes", queue.clone()),
+                ],
+                vec![
+                    ("dynamodb:Query", unpublished.clone()),
+                    ("dynamodb:Query", stale.clone()),
+                    ("secretsmanager:GetSecretValue", api_key.clone()),
+                ],
             ),
         ),
         (
             "SweeperFunction",
-            (
-                with(
-                    &with(&allowed, log_calls("sweeper")),
-                    vec![("dynamodb:Query", unpublished.clone())],
-                ),
-                with(
-                    &denied,
-                    vec![
-                        ("dynamodb:Query", stale.clone()),
-                        ("secretsmanager:GetSecretValue", webhook_secret.clone()),
-                        ("secretsmanager:GetSecretValue", api_key.clone()),
-                    ],
-                ),
+            role(
+                "sweeper",
+                vec![("dynamodb:Query", unpublished.clone())],
+                vec![
+                    ("dynamodb:Query", stale.clone()),
+                    ("secretsmanager:GetSecretValue", webhook_secret.clone()),
+                    ("secretsmanager:GetSecretValue", api_key.clone()),
+                ],
             ),
         ),
         (
             "ReconcileFunction",
-            (
-                with(
-                    &with(&allowed, log_calls("reconcile")),
-                    vec![
-                        ("dynamodb:Query", stale),
-                        ("secretsmanager:GetSecretValue", api_key),
-                    ],
-                ),
-                with(
-                    &denied,
-                    vec![
-                        ("dynamodb:Query", unpublished),
-                        ("secretsmanager:GetSecretValue", webhook_secret),
-                    ],
-                ),
+            role(
+                "reconcile",
+                vec![
+                    ("dynamodb:Query", stale.clone()),
+                    ("secretsmanager:GetSecretValue", api_key.clone()),
+                ],
+                vec![
+                    ("dynamodb:Query", unpublished.clone()),
+                    ("secretsmanager:GetSecretValue", webhook_secret.clone()),
+                ],
+            ),
+        ),
+        (
+            // republish and erase find sessions through their indexes only:
+            // no read of the table, no scan, no other index, no secret.
+            "OperatorFunction",
+            role(
+                "operator",
+                operators.clone(),
+                vec![
+                    ("dynamodb:Query", unpublished),
+                    ("dynamodb:Query", stale),
+                    ("dynamodb:DescribeTimeToLive", table.clone()),
+                    ("secretsmanager:GetSecretValue", webhook_secret),
+                    ("secretsmanager:GetSecretValue", api_key),
+                ],
             ),
         ),
     ]);

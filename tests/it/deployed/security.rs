@@ -1,24 +1,19 @@
-//! The security baseline (issue 18) as deploy-test deployed it, twice
-//! (scripts/security-baseline.sh): first with every security parameter set
-//! (`GU1_DEPLOYED_SECURITY=set`): customer KMS keys for the table, the
-//! queues, the log groups and the Gu1 API key's secret, the permissions
-//! boundary, `Tracing=Active`; then, after a second deploy with all of them
-//! empty (`GU1_DEPLOYED_SECURITY=defaults`), each back to its default and
-//! the stack still applying a signed delivery. Skipped unless that variable
-//! is set too.
+//! The security baseline (issue 18) as deploy-test deployed it twice (security-baseline.sh):
+//! first with every security parameter set (`GU1_DEPLOYED_SECURITY=set`): customer KMS keys for
+//! the table, the queues, the log groups and the Gu1 API key's secret, the permissions boundary,
+//! `Tracing=Active`; then, after a second deploy with all of them empty
+//! (`GU1_DEPLOYED_SECURITY=defaults`), each back to its default and the stack still applying a
+//! signed delivery. Skipped unless that variable is set too.
 //!
 //! Where MiniStack 1.5.33 falls short, and what is checked instead:
-//! - its CloudFormation drops the table's `SSESpecification` (no
-//!   `SSEDescription`): the table's key is held by the roles' grants; an
-//!   `SSEDescription` naming another key still fails;
-//! - its `AWS::IAM::Role` drops `PermissionsBoundary`: deploy-test puts the
-//!   boundary on with the IAM API (and takes it off after the second
-//!   deploy), so here the boundary is the one IAM enforces, not
-//!   CloudFormation's doing;
-//! - its policy simulator takes no `--context-entries` and knows no
-//!   `kms:ViaService`: a grant through a service is read from the role's
-//!   policies as IAM holds them; the simulator shows that no role may use a
-//!   key directly (outside that service).
+//! - its CloudFormation drops the table's `SSESpecification` (no `SSEDescription`): the table's
+//!   key is held by the roles' grants; an `SSEDescription` naming another key still fails;
+//! - its `AWS::IAM::Role` drops `PermissionsBoundary`: deploy-test puts the boundary on with the
+//!   IAM API (and takes it off after the second deploy), so here the boundary is the one IAM
+//!   enforces, not CloudFormation's doing;
+//! - its policy simulator takes no `--context-entries` and knows no `kms:ViaService`: a grant
+//!   through a service is read from the role's policies as IAM holds them; the simulator shows
+//!   that no role may use a key directly (outside that service).
 
 use super::{Deployed, aws, deployed, sessions_and_statuses, string};
 use crate::support::{Value, seed, unique};
@@ -45,7 +40,12 @@ fn baseline() -> Option<(&'static Deployed, Baseline)> {
     }
 }
 
-const FUNCTIONS: [&str; 3] = ["ReceiverFunction", "SweeperFunction", "ReconcileFunction"];
+const FUNCTIONS: [&str; 4] = [
+    "ReceiverFunction",
+    "SweeperFunction",
+    "ReconcileFunction",
+    "OperatorFunction",
+];
 const KEYS: [&str; 4] = [
     "TableKmsKeyArn",
     "QueueKmsKeyArn",
@@ -144,8 +144,8 @@ async fn each_function_traces_as_told_and_each_role_has_the_boundary() {
             "{function}'s role {role}: its permissions boundary"
         );
     }
-    let mode = deployed.parameter("Tracing");
-    println!("   3 functions traced {mode}, 3 roles with the boundary {boundary:?}");
+    let (mode, n) = (deployed.parameter("Tracing"), FUNCTIONS.len());
+    println!("   {n} functions traced {mode}, {n} roles with the boundary {boundary:?}");
 }
 
 #[tokio::test]
@@ -183,7 +183,7 @@ async fn the_keys_are_on_the_queues_the_log_groups_the_secret_and_the_table() {
 
     let logs_key = key(deployed, baseline, "LogsKmsKeyArn");
     let groups = of_type("AWS::Logs::LogGroup");
-    assert_eq!(groups.len(), 4, "three functions' and the API's");
+    assert_eq!(groups.len(), 5, "four functions' and the API's");
     let described = aws(&["logs", "describe-log-groups"]).await;
     let described = described["logGroups"]
         .as_array()
