@@ -274,7 +274,7 @@ fn republish_takes_sessions_or_a_window() {
         ),
         (
             &["republish", "--session", "s", "--limit", "5"][..],
-            "limit needs since",
+            "limit is not an option of republish without since",
         ),
         (
             &["republish", "--entity", "e"][..],

@@ -122,36 +122,25 @@ impl Request {
 
     /// `republish`: `sessions`, or a window from `since`.
     pub fn republish(options: Options) -> Result<Self, String> {
-        let Options {
-            sessions,
-            since,
-            until,
-            status,
-            limit,
-            after,
-            entity,
-            external_id,
-        } = options;
-        unused(
-            "republish",
-            [("entity", &entity), ("externalId", &external_id)],
-        )?;
-        let Some(since) = since else {
-            unused(
-                "republish without since",
-                [("until", &until), ("status", &status)],
-            )?;
-            unused("republish without since", [("after", &after)])?;
-            if limit.is_some() {
-                return Err("limit needs since".into());
-            }
-            return Ok(Self::Republish(Republish::Sessions(session_ids(sessions)?)));
+        let Some(since) = &options.since else {
+            options.only("republish without since", &["sessions"])?;
+            return Ok(Self::Republish(Republish::Sessions(session_ids(
+                options.sessions,
+            )?)));
         };
-        if !sessions.is_empty() {
+        if !options.sessions.is_empty() {
             return Err("give sessions or since, not both".into());
         }
-        let since_ms = instant("since", &since)?;
-        let until_ms = until.map(|until| instant("until", &until)).transpose()?;
+        options.only(
+            "republish with since",
+            &["since", "until", "status", "limit", "after"],
+        )?;
+        let since_ms = instant("since", since)?;
+        let until_ms = options
+            .until
+            .as_deref()
+            .map(|until| instant("until", until))
+            .transpose()?;
         let end = until_ms.unwrap_or_else(now_ms);
         if end < since_ms {
             return Err("until is before since".into());
@@ -159,15 +148,15 @@ impl Request {
         if end - since_ms > MAX_WINDOW_DAYS * MS_PER_DAY {
             return Err(format!("a window is at most {MAX_WINDOW_DAYS} days"));
         }
-        let status = match status {
+        let status = match &options.status {
             None => None,
             Some(text) => Some(
-                SessionStatus::parse(&text)
+                SessionStatus::parse(text)
                     .filter(|s| s.is_terminal())
                     .ok_or_else(|| format!("status {text:?} is not a terminal status"))?,
             ),
         };
-        let limit = limit.unwrap_or(DEFAULT_LIMIT);
+        let limit = options.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(format!("limit is a number from 1 to {MAX_LIMIT}"));
         }
@@ -176,30 +165,19 @@ impl Request {
             until_ms,
             status,
             limit,
-            after: after.map(|text| text.parse()).transpose()?,
+            after: options.after.map(|text| text.parse()).transpose()?,
         })))
     }
 
     /// `erase`: exactly one of `sessions`, `entity` and `externalId`.
     pub fn erase(options: Options) -> Result<Self, String> {
+        options.only("erase", &["sessions", "entity", "externalId"])?;
         let Options {
             sessions,
-            since,
-            until,
-            status,
-            limit,
-            after,
             entity,
             external_id,
+            ..
         } = options;
-        unused(
-            "erase",
-            [("since", &since), ("until", &until), ("status", &status)],
-        )?;
-        unused("erase", [("after", &after)])?;
-        if limit.is_some() {
-            return Err("limit is not an option of erase".into());
-        }
         match (sessions.is_empty(), entity, external_id) {
             (false, None, None) => Ok(Self::Erase(Erase::Sessions(session_ids(sessions)?))),
             (true, Some(entity), None) => Ok(Self::Erase(Erase::Entity(identity(entity)?))),
@@ -210,43 +188,39 @@ impl Request {
 
     /// `track`: `sessions`, with `entity` if given.
     pub fn track(options: Options) -> Result<Self, String> {
-        let Options {
-            sessions,
-            since,
-            until,
-            status,
-            limit,
-            after,
-            entity,
-            external_id,
-        } = options;
-        unused(
-            "track",
-            [("since", &since), ("until", &until), ("status", &status)],
-        )?;
-        unused("track", [("after", &after), ("externalId", &external_id)])?;
-        if limit.is_some() {
-            return Err("limit is not an option of track".into());
-        }
-        if let Some(entity) = &entity {
+        options.only("track", &["sessions", "entity"])?;
+        if let Some(entity) = &options.entity {
             // The same rule as a session id: an id the table can hold.
             SessionId::parse(entity).map_err(|e| format!("entity {entity:?}: {e}"))?;
         }
         Ok(Self::Track {
-            sessions: session_ids(sessions)?,
-            entity,
+            sessions: session_ids(options.sessions)?,
+            entity: options.entity,
         })
     }
 }
 
-/// Refuses any of `given` that `command` does not take.
-fn unused<const N: usize>(
-    command: &str,
-    given: [(&str, &Option<String>); N],
-) -> Result<(), String> {
-    match given.iter().find(|(_, value)| value.is_some()) {
-        Some((name, _)) => Err(format!("{name} is not an option of {command}")),
-        None => Ok(()),
+impl Options {
+    /// Refuses the first option given that `command` does not take (its
+    /// payload name: the command line's flag is `--` and its kebab case).
+    fn only(&self, command: &str, takes: &[&str]) -> Result<(), String> {
+        let given = [
+            ("sessions", !self.sessions.is_empty()),
+            ("since", self.since.is_some()),
+            ("until", self.until.is_some()),
+            ("status", self.status.is_some()),
+            ("limit", self.limit.is_some()),
+            ("after", self.after.is_some()),
+            ("entity", self.entity.is_some()),
+            ("externalId", self.external_id.is_some()),
+        ];
+        match given
+            .into_iter()
+            .find(|(name, set)| *set && !takes.contains(name))
+        {
+            Some((name, _)) => Err(format!("{name} is not an option of {command}")),
+            None => Ok(()),
+        }
     }
 }
 

@@ -7,33 +7,19 @@
 
 use super::messages::Received;
 use super::{Deployed, deployed, item};
+use crate::operations::ERASED_ATTRS;
 use crate::support::{Item, Stack, Value, json, number, seed, text, unique};
 use gu1_webhook::clock::{now_ms, parse_ms, rfc3339};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(15);
 
-/// What `erase` removes from an item: the person's fields (and every
-/// `reviewNotice_<status>`), what it still owed consumers, its place in the
-/// stale index and any lease (docs/operations.md, "Personal data").
-const PERSONAL: [&str; 9] = [
-    "entityId",
-    "externalId",
-    "rejectionMessage",
-    "decision",
-    "identityConflicts",
-    "pendingOutcome",
-    "activeSession",
-    "publishLeaseUntil",
-    "publishLeaseHolder",
-];
-
 /// The attributes of `item` that erase must have removed.
 fn personal(item: &Item) -> Vec<&str> {
     let mut found: Vec<&str> = item
         .keys()
         .map(String::as_str)
-        .filter(|name| PERSONAL.contains(name) || name.starts_with("reviewNotice_"))
+        .filter(|name| ERASED_ATTRS.contains(name) || name.starts_with("reviewNotice_"))
         .collect();
     found.sort_unstable();
     found

@@ -65,14 +65,17 @@ async fn a_payload_runs_its_command_and_the_report_is_the_answer() {
     );
     assert_eq!(
         answers[2],
-        &json!({"response": {"erased": 2, "alreadyErased": 0, "notFound": 0, "busy": 0}}),
+        &json!({"response": {
+            "erased": 2, "alreadyErased": 0, "notFound": 0, "busy": 0, "unfinished": 0
+        }}),
         "{logs}"
     );
     assert_eq!(
         answers[3],
         &json!({"response": {
             "republished": 1, "firstSends": 0, "notFound": 0, "notTerminal": 0,
-            "erased": 1, "busy": 0, "otherStatus": 0, "failed": 0, "next": null
+            "erased": 1, "busy": 0, "otherStatus": 0, "failed": 0, "unfinished": 0,
+            "next": null
         }}),
         "{logs}"
     );

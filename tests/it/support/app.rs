@@ -239,6 +239,16 @@ impl TestApp {
         self.client.deliver(body).await
     }
 
+    /// Delivers `body`, which must be applied.
+    pub async fn deliver_applied(&self, body: &Value) {
+        let answer = self.deliver(body).await;
+        assert_eq!(
+            (answer.status, answer.result()),
+            (200, "applied"),
+            "{answer:?}"
+        );
+    }
+
     /// Delivers one terminal outcome per `(entity, name, status)`, each
     /// about a fresh session named after `name`, and asserts each was
     /// applied; returns the session ids in order.
