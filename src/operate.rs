@@ -252,14 +252,14 @@ impl Operator {
                 report.unfinished = (sessions.len() - done) as u64;
                 break;
             }
-            let counter = match store.erase(session, now_ms()).await? {
-                Erased::Now => &mut report.erased,
-                Erased::Already => &mut report.already_erased,
-                Erased::NotFound => &mut report.not_found,
-                Erased::Busy => &mut report.busy,
+            let (counter, result) = match store.erase(session, now_ms()).await? {
+                Erased::Now => (&mut report.erased, "erased"),
+                Erased::Already => (&mut report.already_erased, "already_erased"),
+                Erased::NotFound => (&mut report.not_found, "not_found"),
+                Erased::Busy => (&mut report.busy, "busy"),
             };
             *counter += 1;
-            tracing::info!(session_id = %session, "erased");
+            tracing::info!(session_id = %session, result, "erase");
         }
         Ok(report)
     }
