@@ -10,6 +10,8 @@
 //!   would reorder the person's outcomes), while the other groups go on.
 //! - On a standard queue each record is handled on its own.
 //! - Groups (FIFO) or records (standard) run [`CONCURRENCY`] at a time.
+//! - [`process_received`] hands the handler each outcome with the record's
+//!   `republishedAt` ([`Received`]), to tell an operator's re-send.
 //! - The answer is an [`SqsBatchResponse`] naming the failed records, so
 //!   that SQS redelivers only those; the event source mapping must have
 //!   `FunctionResponseTypes: [ReportBatchItemFailures]`. The whole batch
@@ -22,7 +24,9 @@
 use crate::{Outcome, ParseError, parse};
 /// The Lambda event types the kit takes and returns, so that a worker needs
 /// no `aws_lambda_events` of its own (and no version to keep in step).
-pub use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+pub use aws_lambda_events::event::sqs::{
+    BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage, SqsMessageAttribute,
+};
 use futures_util::stream::{self, StreamExt};
 use std::fmt::Display;
 use std::future::Future;
@@ -60,6 +64,31 @@ pub async fn process_batch<F, Fut, E>(
 ) -> Result<SqsBatchResponse, BatchError>
 where
     F: Fn(Outcome) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Display,
+{
+    process_received(event, |received| handler(received.outcome)).await
+}
+
+/// An outcome as its record brought it, for a handler that must tell an
+/// operator's re-send (`gu1-webhook republish`) from the original.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub outcome: Outcome,
+    /// The record's [`REPUBLISHED_AT`](crate::attributes::REPUBLISHED_AT)
+    /// attribute: when an operator sent the outcome again; `None` on the
+    /// original. A worker that recorded the session may take it as "do it
+    /// again" (the body is the original's).
+    pub republished_at: Option<String>,
+}
+
+/// [`process_batch`], with each outcome handed over as [`Received`].
+pub async fn process_received<F, Fut, E>(
+    event: SqsEvent,
+    handler: F,
+) -> Result<SqsBatchResponse, BatchError>
+where
+    F: Fn(Received) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: Display,
 {
@@ -127,7 +156,7 @@ fn groups(records: Vec<SqsMessage>) -> Vec<Vec<SqsMessage>> {
 /// Handles one unit in order; returns the message ids of its failures.
 async fn handle_group<F, Fut, E>(group: Vec<SqsMessage>, handler: &F) -> Vec<Option<String>>
 where
-    F: Fn(Outcome) -> Fut,
+    F: Fn(Received) -> Fut,
     Fut: Future<Output = Result<(), E>>,
     E: Display,
 {
@@ -136,7 +165,17 @@ where
         let failure = if failed.is_empty() {
             match parse(record.body.as_deref().unwrap_or_default()) {
                 Err(err) => Some(Failure::Parse(err)),
-                Ok(outcome) => handler(outcome).await.err().map(Failure::Handler),
+                Ok(outcome) => {
+                    let republished_at = record
+                        .message_attributes
+                        .get(crate::attributes::REPUBLISHED_AT)
+                        .and_then(|attribute| attribute.string_value.clone());
+                    let received = Received {
+                        outcome,
+                        republished_at,
+                    };
+                    handler(received).await.err().map(Failure::Handler)
+                }
             }
         } else {
             Some(Failure::EarlierInGroup)

@@ -8,8 +8,9 @@ use gu1_outcome::Outcome;
 use gu1_outcome::batch::{SqsBatchResponse, SqsEvent, SqsMessage, process_batch};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A Lambda SQS record for a message received from the queue.
-fn record(message: &aws_sdk_sqs::types::Message) -> SqsMessage {
+/// A Lambda SQS record for a message received from the queue, with its
+/// system and message attributes.
+pub(crate) fn record(message: &aws_sdk_sqs::types::Message) -> SqsMessage {
     let mut record = SqsMessage::default();
     record.message_id = message.message_id().map(str::to_owned);
     record.receipt_handle = message.receipt_handle().map(str::to_owned);
@@ -19,6 +20,17 @@ fn record(message: &aws_sdk_sqs::types::Message) -> SqsMessage {
         .into_iter()
         .flatten()
         .map(|(name, value)| (name.as_str().to_owned(), value.clone()))
+        .collect();
+    record.message_attributes = message
+        .message_attributes()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| {
+            let mut attribute = gu1_outcome::batch::SqsMessageAttribute::default();
+            attribute.string_value = value.string_value().map(str::to_owned);
+            attribute.data_type = Some(value.data_type().to_owned());
+            (name.clone(), attribute)
+        })
         .collect();
     record
 }

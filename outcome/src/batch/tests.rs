@@ -235,3 +235,36 @@ async fn the_answer_is_what_lambda_reads() {
         serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m1"}]})
     );
 }
+
+#[tokio::test]
+async fn a_re_send_is_told_from_the_original_by_its_attribute() {
+    use aws_lambda_events::event::sqs::SqsMessageAttribute;
+    let original = outcome("s-1", "e-1", Status::Approved);
+    let mut again = message("m-2", &original, true);
+    let mut attribute = SqsMessageAttribute::default();
+    attribute.string_value = Some("2026-12-02T07:00:00.000Z".into());
+    attribute.data_type = Some("String".into());
+    again
+        .message_attributes
+        .insert(crate::attributes::REPUBLISHED_AT.into(), attribute);
+    let seen = RefCell::new(Vec::new());
+    let response = process_received(
+        batch(vec![message("m-1", &original, true), again]),
+        |received: Received| {
+            seen.borrow_mut().push(received);
+            async { Ok::<(), String>(()) }
+        },
+    )
+    .await
+    .unwrap();
+    assert!(failed_ids(&response).is_empty());
+    let seen = seen.into_inner();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].outcome, original);
+    assert_eq!(seen[0].republished_at, None);
+    assert_eq!(seen[1].outcome, original, "the body is the original's");
+    assert_eq!(
+        seen[1].republished_at.as_deref(),
+        Some("2026-12-02T07:00:00.000Z")
+    );
+}

@@ -206,3 +206,40 @@ async fn another_publishers_live_lease_is_busy_and_nothing_is_sent() {
     assert_eq!(attribute(sent[&pending], "republishedAt"), None);
     assert!(attribute(sent[&published], "republishedAt").is_some());
 }
+
+/// A worker on the consumer kit tells the re-send from the original, by
+/// the attribute the kit hands it (`batch::process_received`).
+#[tokio::test]
+async fn the_consumer_kit_tells_a_re_send_from_the_original() {
+    use gu1_outcome::batch::{Received, SqsEvent, process_received};
+    let w = world(true).await;
+    let session = unique("bio-kit");
+    w.deliver(&seed::approved(&session)).await;
+    let original = w.consume().await;
+    w.run(&["republish", "--session", &session]).await.report();
+    let again = w.consume().await;
+    let mut event = SqsEvent::default();
+    event.records = original
+        .iter()
+        .chain(&again)
+        .map(crate::consumer::record)
+        .collect();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let response = process_received(event, |received: Received| {
+        seen.lock().expect("seen").push(received);
+        async { Ok::<(), String>(()) }
+    })
+    .await
+    .expect("a batch");
+    assert!(response.batch_item_failures.is_empty());
+    let seen = seen.into_inner().expect("seen");
+    assert_eq!(seen.len(), 2, "the original and the re-send");
+    assert_eq!(seen[0].outcome, seen[1].outcome, "the same outcome");
+    assert_eq!(seen[0].outcome.session_id, session);
+    assert_eq!(seen[0].republished_at, None, "the original");
+    let at = seen[1]
+        .republished_at
+        .as_deref()
+        .expect("the re-send is marked");
+    assert!(parse_ms(at).is_some_and(|at| at <= now_ms()), "{at}");
+}
