@@ -30,6 +30,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict: the `Result` values a delivery's metric may carry.
+    pub const ALL: [Verdict; 6] = [
+        Self::Applied,
+        Self::Duplicate,
+        Self::Stale,
+        Self::Conflict,
+        Self::IdentityConflict,
+        Self::Erased,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Applied => "applied",

@@ -27,10 +27,15 @@ async fn the_dashboard_reads_the_deployed_functions_and_queues() {
         serde_json::from_str(got["DashboardBody"].as_str().expect("a body")).expect("JSON");
 
     let physical = |id: &str| stack.resources[id].0.clone();
-    let functions: BTreeSet<String> = ["ReceiverFunction", "SweeperFunction", "ReconcileFunction"]
-        .into_iter()
-        .map(physical)
-        .collect();
+    let functions: BTreeSet<String> = [
+        "ReceiverFunction",
+        "SweeperFunction",
+        "ReconcileFunction",
+        "OperatorFunction",
+    ]
+    .into_iter()
+    .map(physical)
+    .collect();
     // A queue's physical id is its URL; the metrics name it by its name.
     let queues: BTreeSet<String> = ["OutcomesQueue", "OutcomesDeadLetterQueue"]
         .into_iter()

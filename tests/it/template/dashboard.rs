@@ -20,23 +20,19 @@ use std::collections::BTreeSet;
 /// The results the receiver emits `Deliveries` with in Lambda (API Gateway
 /// answers other paths and methods itself; the body timeout is `serve`'s).
 fn delivery_results() -> BTreeSet<&'static str> {
-    let verdicts = [
-        Verdict::Applied,
-        Verdict::Duplicate,
-        Verdict::Stale,
-        Verdict::Conflict,
-        Verdict::IdentityConflict,
-    ];
+    let beyond = Accepted::BeyondRetention {
+        session_id: String::new(),
+    };
     let rejections = [
         Rejection::Signature(SignatureError::Mismatch),
         Rejection::UnreadableBody,
         Rejection::TooLarge,
         Rejection::Timeout,
     ];
-    verdicts
+    Verdict::ALL
         .map(Verdict::as_str)
         .into_iter()
-        .chain([Accepted::Ignored.result()])
+        .chain([Accepted::Ignored.result(), beyond.result()])
         .chain(rejections.iter().map(Rejection::result))
         .collect()
 }
@@ -317,6 +313,10 @@ fn the_dashboard_shows_deliveries_outcomes_queues_and_functions() {
             ("FunctionName", function),
             Some("Sum")
         ));
+    }
+    // Every function's failures; reconciliation's in its own widgets.
+    let operator = format!("Ref:{}", resource_name(&t, operator(&t)));
+    for function in [&receiver, &sweeper, &operator] {
         for name in ["Errors", "Throttles"] {
             assert!(
                 shown("AWS/Lambda", name, ("FunctionName", function), Some("Sum")),
