@@ -11,6 +11,7 @@ use super::{
 };
 use crate::clock::utc_day;
 use crate::session::{SessionId, SessionStatus};
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// A page of one of the sparse indexes.
 #[derive(Debug, Default)]
@@ -55,32 +56,62 @@ impl SessionStore {
         page_size: i32,
         start: Option<Item>,
     ) -> Result<Page, StoreError> {
-        let output = self
+        let query = Query {
+            index,
+            condition: "#p = :p AND #s <= :cutoff",
+            names: &[("#p", partition), ("#s", sort)],
+            values: vec![(":p", s(value)), (":cutoff", n(cutoff_ms))],
+            limit: Some(page_size),
+        };
+        let (items, next) = self.query(query, start).await?;
+        Ok(Page {
+            sessions: items.iter().filter_map(session_of).collect(),
+            next,
+        })
+    }
+
+    /// One page of `query` after `start`: its items, and where the next
+    /// page starts (`None` on the last).
+    async fn query(
+        &self,
+        query: Query<'_>,
+        start: Option<Item>,
+    ) -> Result<(Vec<Item>, Option<Item>), StoreError> {
+        let mut request = self
             .client
             .query()
             .table_name(&self.table)
-            .index_name(index)
-            .key_condition_expression("#p = :p AND #s <= :cutoff")
-            .expression_attribute_names("#p", partition)
-            .expression_attribute_names("#s", sort)
-            .expression_attribute_values(":p", s(value))
-            .expression_attribute_values(":cutoff", n(cutoff_ms))
-            .limit(page_size.max(1))
-            .set_exclusive_start_key(start)
+            .index_name(query.index)
+            .key_condition_expression(query.condition)
+            .set_limit(query.limit.map(|limit| limit.max(1)))
+            .set_exclusive_start_key(start);
+        for (placeholder, attr) in query.names {
+            request = request.expression_attribute_names(*placeholder, *attr);
+        }
+        for (placeholder, value) in query.values {
+            request = request.expression_attribute_values(placeholder, value);
+        }
+        let output = request
             .send()
             .await
             .map_err(|e| StoreError::new("Query", e))?;
-        let sessions = output
-            .items()
-            .iter()
-            .filter_map(|item| item.get(KEY)?.as_s().ok())
-            .filter_map(|id| SessionId::parse(id).ok())
-            .collect();
-        Ok(Page {
-            sessions,
-            next: output.last_evaluated_key,
-        })
+        Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
     }
+}
+
+/// A query of one index: its key condition, the names and values it uses,
+/// and at most how many items a page reads.
+struct Query<'a> {
+    index: &'a str,
+    condition: &'a str,
+    names: &'a [(&'a str, &'a str)],
+    values: Vec<(&'a str, AttributeValue)>,
+    limit: Option<i32>,
+}
+
+/// The session an index item names, if it is a valid id.
+fn session_of(item: &Item) -> Option<SessionId> {
+    SessionId::parse(item.get(KEY)?.as_s().ok()?).ok()
 }
 
 /// One session of the terminal outcomes' index: when it became terminal,
@@ -114,28 +145,19 @@ impl SessionStore {
         limit: i32,
         start: Option<Item>,
     ) -> Result<(Vec<TerminalEntry>, bool), StoreError> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(TERMINAL_INDEX)
-            .key_condition_expression("#day = :day AND #at BETWEEN :from AND :to")
-            .expression_attribute_names("#day", TERMINAL_DAY_ATTR)
-            .expression_attribute_names("#at", TERMINAL_AT_ATTR)
-            .expression_attribute_values(":day", s(day))
-            .expression_attribute_values(":from", n(from_ms))
-            .expression_attribute_values(":to", n(to_ms))
-            .limit(limit.max(1))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| StoreError::new("Query (terminal)", e))?;
-        let entries = output
-            .items()
+        let query = Query {
+            index: TERMINAL_INDEX,
+            condition: "#day = :day AND #at BETWEEN :from AND :to",
+            names: &[("#day", TERMINAL_DAY_ATTR), ("#at", TERMINAL_AT_ATTR)],
+            values: vec![(":day", s(day)), (":from", n(from_ms)), (":to", n(to_ms))],
+            limit: Some(limit),
+        };
+        let (items, next) = self.query(query, start).await?;
+        let entries = items
             .iter()
             .filter_map(|item| {
                 Some(TerminalEntry {
-                    session: SessionId::parse(item.get(KEY)?.as_s().ok()?).ok()?,
+                    session: session_of(item)?,
                     terminal_at: item.get(TERMINAL_AT_ATTR)?.as_n().ok()?.parse().ok()?,
                     status: item
                         .get(STATUS_ATTR)
@@ -144,7 +166,7 @@ impl SessionStore {
                 })
             })
             .collect();
-        Ok((entries, output.last_evaluated_key.is_some()))
+        Ok((entries, next.is_some()))
     }
 
     /// Every session of one person: those whose `attr` (the entity id or
@@ -164,26 +186,16 @@ impl SessionStore {
         let mut sessions = Vec::new();
         let mut start = None;
         loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(index)
-                .key_condition_expression("#p = :p")
-                .expression_attribute_names("#p", attr)
-                .expression_attribute_values(":p", s(value))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| StoreError::new("Query (person)", e))?;
-            sessions.extend(
-                output
-                    .items()
-                    .iter()
-                    .filter_map(|item| item.get(KEY)?.as_s().ok())
-                    .filter_map(|id| SessionId::parse(id).ok()),
-            );
-            start = output.last_evaluated_key;
+            let query = Query {
+                index,
+                condition: "#p = :p",
+                names: &[("#p", attr)],
+                values: vec![(":p", s(value))],
+                limit: None,
+            };
+            let (items, next) = self.query(query, start).await?;
+            sessions.extend(items.iter().filter_map(session_of));
+            start = next;
             if start.is_none() || sessions.len() >= max {
                 sessions.truncate(max);
                 return Ok(sessions);
