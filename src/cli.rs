@@ -95,7 +95,6 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
     let mut args = args.into_iter();
     let (mut listen, mut grace, mut page_size, mut stale_after) = (None, None, None, None);
     let mut options = Options::default();
-    let mut sessions = Vec::new();
     while let Some(arg) = args.next() {
         let (flag, attached) = match arg.split_once('=') {
             Some((flag, value)) if flag.starts_with("--") => {
@@ -136,9 +135,14 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
                 once(listen.is_some())?;
                 listen = Some(value);
             }
-            "--grace-seconds" => {
-                once(grace.is_some())?;
-                grace = Some(parsed(
+            "--grace-seconds" | "--stale-after" => {
+                let slot = if flag == "--grace-seconds" {
+                    &mut grace
+                } else {
+                    &mut stale_after
+                };
+                once(slot.is_some())?;
+                *slot = Some(parsed(
                     &flag,
                     &value,
                     config::parse_seconds,
@@ -156,16 +160,6 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
                     usage,
                 )?);
             }
-            "--stale-after" => {
-                once(stale_after.is_some())?;
-                stale_after = Some(parsed(
-                    &flag,
-                    &value,
-                    config::parse_seconds,
-                    SECONDS_RULE,
-                    usage,
-                )?);
-            }
             "--limit" => {
                 once(options.limit.is_some())?;
                 options.limit = Some(parsed(
@@ -176,11 +170,7 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
                     usage,
                 )?);
             }
-            "--session" if command != "reconcile" => options.sessions.push(value),
-            "--session" => sessions.push(SessionId::parse(&value).map_err(|e| Refused {
-                reason: format!("--session {value:?}: {e}"),
-                usage,
-            })?),
+            "--session" => options.sessions.push(value),
             _ => {
                 let slot = match flag.as_str() {
                     "--since" => &mut options.since,
@@ -195,7 +185,7 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
             }
         }
     }
-    let operate = |build: fn(Options) -> Result<Request, String>| {
+    let operate = |build: fn(Options) -> Result<Request, String>, options| {
         build(options)
             .map(Command::Operate)
             .map_err(|reason| Refused { reason, usage })
@@ -205,12 +195,21 @@ pub fn parse_args(args: Vec<String>) -> Result<Command, Refused> {
             listen: listen.unwrap_or_else(|| String::from("127.0.0.1:3000")),
         },
         "sweep" => Command::Sweep { grace, page_size },
-        "track" => operate(Request::track)?,
-        "republish" => operate(Request::republish)?,
-        "erase" => operate(Request::erase)?,
+        "track" => operate(Request::track, options)?,
+        "republish" => operate(Request::republish, options)?,
+        "erase" => operate(Request::erase, options)?,
         _ => Command::Reconcile {
             stale_after,
-            sessions,
+            sessions: options
+                .sessions
+                .iter()
+                .map(|id| {
+                    SessionId::parse(id).map_err(|e| Refused {
+                        reason: format!("--session {id:?}: {e}"),
+                        usage,
+                    })
+                })
+                .collect::<Result<_, _>>()?,
         },
     })
 }
