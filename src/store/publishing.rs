@@ -73,10 +73,7 @@ impl SessionStore {
         message_id: &str,
         now_ms: u64,
     ) -> Result<Marked, StoreError> {
-        let mut update = Update::default();
-        let result = update
-            .set(PUBLISHED_AT_ATTR, s(rfc3339(now_ms)))
-            .set(MESSAGE_ID_ATTR, s(message_id))
+        let result = outcome_mark(message_id, now_ms)
             .remove(PENDING_ATTR)
             .remove(LEASE_UNTIL_ATTR)
             .remove(LEASE_HOLDER_ATTR)
@@ -111,10 +108,7 @@ impl SessionStore {
         message_id: &str,
         now_ms: u64,
     ) -> Result<Marked, StoreError> {
-        let mut update = Update::default();
-        let result = update
-            .set(PUBLISHED_AT_ATTR, s(rfc3339(now_ms)))
-            .set(MESSAGE_ID_ATTR, s(message_id))
+        let result = outcome_mark(message_id, now_ms)
             .request(&self.client, &self.table, session)
             .condition_expression("attribute_not_exists(#outcomePublishedAt)")
             .return_values(ReturnValue::AllNew)
@@ -195,6 +189,15 @@ impl SessionStore {
         // Refused: the lease is no longer ours, so nothing to give up.
         conditional("UpdateItem (release lease)", result).map(drop)
     }
+}
+
+/// The outcome's mark: when it went on the queue, and its message id.
+fn outcome_mark(message_id: &str, now_ms: u64) -> Update {
+    let mut update = Update::default();
+    update
+        .set(PUBLISHED_AT_ATTR, s(rfc3339(now_ms)))
+        .set(MESSAGE_ID_ATTR, s(message_id));
+    update
 }
 
 /// What [`SessionStore::claim_republish`] found.
