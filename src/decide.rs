@@ -68,18 +68,21 @@ pub fn verdict(stored: Option<SessionStatus>, incoming: SessionStatus) -> Verdic
     }
 }
 
-/// Whether an event Gu1 sent at `sent_ms` (its envelope `timestamp`) is
+/// Whether an event Gu1 sent at `timestamp` (its envelope's, RFC 3339) is
 /// older than the table keeps items (`retention`), at `now_ms`.
 ///
 /// Such a delivery is a replay of something the table may have let expire:
 /// storing it would bring an expired (or erased and expired) session back
 /// and publish its outcome again, so it is acknowledged and dropped. An
-/// event without a readable time, or without a retention, is never too old.
-pub fn beyond_retention(sent_ms: Option<u64>, now_ms: u64, retention: Option<Duration>) -> bool {
-    match (sent_ms, retention) {
-        (Some(sent), Some(keep)) => now_ms.saturating_sub(sent) > crate::clock::millis(keep),
-        _ => false,
-    }
+/// event without a readable time, or without a retention, is never too old
+/// (and without a retention, its time is not even read).
+pub fn beyond_retention(timestamp: Option<&str>, now_ms: u64, retention: Option<Duration>) -> bool {
+    let Some(keep) = retention else {
+        return false;
+    };
+    timestamp
+        .and_then(crate::clock::parse_ms)
+        .is_some_and(|sent| now_ms.saturating_sub(sent) > crate::clock::millis(keep))
 }
 
 /// One identity field on which an event disagrees with the stored session.
@@ -204,14 +207,19 @@ mod tests {
 
     #[test]
     fn only_a_dated_event_older_than_the_retention_is_beyond_it() {
-        let day = Duration::from_secs(86_400);
-        let now = 10 * 86_400_000;
-        assert!(beyond_retention(Some(now - 86_400_001), now, Some(day)));
-        assert!(!beyond_retention(Some(now - 86_400_000), now, Some(day)));
-        // A clock ahead of ours, no time, no retention: kept.
-        assert!(!beyond_retention(Some(now + 5_000), now, Some(day)));
-        assert!(!beyond_retention(None, now, Some(day)));
-        assert!(!beyond_retention(Some(0), now, None));
+        let day = Some(Duration::from_secs(86_400));
+        let now = 1_796_165_643_710; // 2026-12-01T22:54:03.710Z
+        assert!(beyond_retention(Some("2026-11-30T22:54:03.709Z"), now, day));
+        assert!(!beyond_retention(
+            Some("2026-11-30T22:54:03.710Z"),
+            now,
+            day
+        ));
+        // A clock ahead of ours, no readable time, no retention: kept.
+        assert!(!beyond_retention(Some("2026-12-01T22:55:00Z"), now, day));
+        assert!(!beyond_retention(Some("yesterday"), now, day));
+        assert!(!beyond_retention(None, now, day));
+        assert!(!beyond_retention(Some("2020-01-01T00:00:00Z"), now, None));
     }
 
     #[test]

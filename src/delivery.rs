@@ -6,7 +6,7 @@
 //! the request: the Lambda runtime or the local HTTP server of
 //! [`crate::serve`].
 
-use crate::clock::{now_ms, parse_ms};
+use crate::clock::now_ms;
 use crate::decide::beyond_retention;
 use crate::limits::{DELIVERY_DEADLINE, WEBHOOK_MAX_BODY_BYTES};
 use crate::outbox::Outbox;
@@ -108,8 +108,8 @@ impl Receiver {
             }
         };
         log.session(&event);
-        let sent_ms = event.timestamp.as_deref().and_then(parse_ms);
-        if beyond_retention(sent_ms, now_ms(), self.outbox.store().retention()) {
+        let retention = self.outbox.store().retention();
+        if beyond_retention(event.timestamp.as_deref(), now_ms(), retention) {
             return Ok(Accepted::BeyondRetention {
                 session_id: event.session_id.to_string(),
             });
