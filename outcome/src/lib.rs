@@ -148,7 +148,9 @@ impl Outcome {
         group_id(self.entity_id.as_deref(), &self.session_id)
     }
 
-    /// FIFO deduplication id: one message per session and status.
+    /// FIFO deduplication id: one message per session and status (an
+    /// operator's re-send adds `:rN`, see
+    /// [`attributes::REPUBLISHED_AT`](crate::attributes::REPUBLISHED_AT)).
     pub fn deduplication_id(&self) -> String {
         format!("{}:{}", self.session_id, self.status)
     }
