@@ -150,7 +150,7 @@ impl Outcome {
 
     /// FIFO deduplication id: one message per session and status (an
     /// operator's re-send adds `:rN`, see
-    /// [`attributes::REPUBLISHED_AT`](crate::attributes::REPUBLISHED_AT)).
+    /// [`attributes::REPUBLISHED_AT`]).
     pub fn deduplication_id(&self) -> String {
         format!("{}:{}", self.session_id, self.status)
     }
