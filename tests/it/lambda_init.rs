@@ -19,7 +19,7 @@ async fn init_opens_the_connections_the_first_delivery_uses() {
     let stack = Stack::create(&sdk(&moto.endpoint), false).await;
     let proxy = Proxy::start(&moto.endpoint).await;
     let api = RuntimeApi::start(Vec::new()).await;
-    let mut receiver = api
+    let receiver = api
         .command(&Env::for_tests(&stack, &proxy.endpoint), RECEIVER)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -41,10 +41,7 @@ async fn init_opens_the_connections_the_first_delivery_uses() {
         trace_id: None,
         event: api_gateway_event(&seed::approved(&session)),
     });
-    let answers = api.answers(1, Duration::from_secs(60)).await;
-    receiver.kill().expect("stop it");
-    let output = receiver.wait_with_output().expect("its output");
-    let logs = String::from_utf8_lossy(&output.stderr);
+    let (answers, logs) = api.answers_of(receiver, 1).await;
     assert_eq!(answers.len(), 1, "{answers:?}\n{logs}");
     assert_eq!(answers[0].1["response"]["statusCode"], 200, "{answers:?}");
     assert_eq!(

@@ -10,7 +10,6 @@ use crate::support::runtime_api::{Invocation, RuntimeApi, api_gateway_event};
 use crate::support::*;
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use std::process::Stdio;
-use std::time::Duration;
 
 const TRACE: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
 
@@ -42,11 +41,7 @@ async fn the_trace_header_rides_on_the_message_and_the_log_keys_on_each_line() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the binary in Lambda mode");
-    let answers = api.answers(2, Duration::from_secs(60)).await;
-    let mut receiver = receiver;
-    receiver.kill().expect("stop it");
-    let output = receiver.wait_with_output().expect("its output");
-    let logs = String::from_utf8_lossy(&output.stderr);
+    let (answers, logs) = api.answers_of(receiver, 2).await;
     let ids: Vec<&str> = answers.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(
         ids,

@@ -6,7 +6,6 @@
 use super::*;
 use crate::support::runtime_api::{Invocation, RuntimeApi};
 use std::process::Stdio;
-use std::time::Duration;
 
 fn invocation(request_id: &str, event: Value) -> Invocation {
     Invocation {
@@ -47,11 +46,7 @@ async fn a_payload_runs_its_command_and_the_report_is_the_answer() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the binary in Lambda mode");
-    let answers = api.answers(4, Duration::from_secs(60)).await;
-    let mut process = process;
-    process.kill().expect("stop it");
-    let output = process.wait_with_output().expect("its output");
-    let logs = String::from_utf8_lossy(&output.stderr);
+    let (answers, logs) = api.answers_of(process, 4).await;
     let answers: Vec<&Value> = answers.iter().map(|(_, answer)| answer).collect();
     assert_eq!(answers.len(), 4, "{answers:?}\n{logs}");
 

@@ -20,11 +20,10 @@ mod republish;
 mod retention;
 mod window;
 
-use crate::support::binary::Env;
+use crate::support::binary::{Env, Run};
 use crate::support::*;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
-use std::process::ExitStatus;
 
 /// The attributes an erasure removes (besides every `reviewNotice_*`):
 /// what identifies the person or describes their biometrics, and what
@@ -60,39 +59,10 @@ async fn world(fifo: bool) -> World {
     World { app, env }
 }
 
-/// What one run of an operator's command did.
-#[derive(Debug)]
-struct Run {
-    status: ExitStatus,
-    /// stdout, parsed (`Null` when it is not JSON).
-    report: Value,
-    stderr: String,
-}
-
-impl Run {
-    /// The run exited 0; its report.
-    #[track_caller]
-    fn report(&self) -> &Value {
-        assert!(self.status.success(), "the run failed: {self:?}");
-        &self.report
-    }
-}
-
 impl World {
-    /// Runs `gu1-webhook ARGS` to its end, off the test's runtime (which
-    /// may serve the receiver meanwhile).
+    /// Runs `gu1-webhook ARGS` ([`Env::run`]).
     async fn run(&self, args: &[&str]) -> Run {
-        let mut command = self.env.command();
-        command.args(args);
-        let output = tokio::task::spawn_blocking(move || command.output())
-            .await
-            .expect("join")
-            .expect("run gu1-webhook");
-        Run {
-            status: output.status,
-            report: serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        self.env.run(args).await
     }
 
     /// Delivers `event` through the receiver; it must be applied.

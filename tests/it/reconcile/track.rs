@@ -5,25 +5,15 @@
 use super::*;
 
 /// Runs `gu1-webhook track ARGS` and returns its report.
-fn track(env: &Env, args: &[&str]) -> Value {
-    let output = env
-        .command()
-        .arg("track")
-        .args(args)
-        .output()
-        .expect("run gu1-webhook track");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("a JSON report")
+async fn track(env: &Env, args: &[&str]) -> Value {
+    let args: Vec<&str> = ["track"].into_iter().chain(args.iter().copied()).collect();
+    env.run(&args).await.report().clone()
 }
 
 #[tokio::test]
 async fn a_tracked_session_that_gu1_never_delivered_is_reconciled_and_published_once() {
     let w = world().await;
-    let report = track(&w.env, &["--session", "bio-t", "--entity", "entity-uuid"]);
+    let report = track(&w.env, &["--session", "bio-t", "--entity", "entity-uuid"]).await;
     assert_eq!(report, json!({"tracked": 1, "known": 0, "conflicts": 0}));
     let item = w.app.item("bio-t").await.expect("registered");
     assert_eq!(text(&item, "status"), Some("pending"));
@@ -53,20 +43,21 @@ async fn tracking_a_known_session_changes_nothing_and_another_entity_is_a_confli
     w.deliver(&seed::approved("bio-k")).await;
     let before = w.app.item("bio-k").await.expect("stored");
 
-    let report = track(&w.env, &["--session", "bio-k", "--session", "bio-new"]);
+    let report = track(&w.env, &["--session", "bio-k", "--session", "bio-new"]).await;
     assert_eq!(report, json!({"tracked": 1, "known": 1, "conflicts": 0}));
     assert_eq!(w.app.item("bio-k").await, Some(before));
 
     let report = track(
         &w.env,
         &["--session", "bio-new", "--entity", "someone-else"],
-    );
+    )
+    .await;
     // Known, and without an entity yet: the entity is not added (a
     // registration never changes a known session; Gu1's events will).
     assert_eq!(report, json!({"tracked": 0, "known": 1, "conflicts": 0}));
     let item = w.app.item("bio-new").await.expect("registered");
     assert!(!item.contains_key("entityId"));
-    let report = track(&w.env, &["--session", "bio-k", "--entity", "someone-else"]);
+    let report = track(&w.env, &["--session", "bio-k", "--entity", "someone-else"]).await;
     assert_eq!(report, json!({"tracked": 0, "known": 0, "conflicts": 1}));
     let item = w.app.item("bio-k").await.expect("stored");
     assert_eq!(text(&item, "entityId"), Some("entity-uuid"), "write-once");

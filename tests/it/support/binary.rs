@@ -84,6 +84,42 @@ impl Env {
     }
 }
 
+/// What one run of a command did.
+#[derive(Debug)]
+pub struct Run {
+    pub status: ExitStatus,
+    /// stdout, parsed (`Null` when it is not JSON).
+    pub report: Value,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The run exited 0; its report.
+    #[track_caller]
+    pub fn report(&self) -> &Value {
+        assert!(self.status.success(), "the run failed: {self:?}");
+        &self.report
+    }
+}
+
+impl Env {
+    /// Runs `gu1-webhook ARGS` to its end, off the test's runtime (which
+    /// may serve the receiver meanwhile).
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut command = self.command();
+        command.args(args);
+        let output = tokio::task::spawn_blocking(move || command.output())
+            .await
+            .expect("join")
+            .expect("run gu1-webhook");
+        Run {
+            status: output.status,
+            report: serde_json::from_slice(&output.stdout).unwrap_or(Value::Null),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
 /// What one `gu1-webhook reconcile` run did.
 #[derive(Debug)]
 pub struct Reconciled {

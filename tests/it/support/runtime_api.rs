@@ -120,6 +120,23 @@ impl RuntimeApi {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// Waits (up to a minute) until `process`, a function started with
+    /// [`RuntimeApi::command`], answered `count` invocations; then stops it.
+    /// The answers, and what it wrote (its logs on stderr).
+    pub async fn answers_of(
+        &self,
+        mut process: std::process::Child,
+        count: usize,
+    ) -> (Vec<(String, Value)>, String) {
+        let answers = self.answers(count, Duration::from_secs(60)).await;
+        process.kill().expect("stop the function");
+        let output = process.wait_with_output().expect("its output");
+        (
+            answers,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
 }
 
 impl Drop for RuntimeApi {
