@@ -79,11 +79,16 @@ fn invocation_keys(request_id: &str, cold_start: bool, trace_header: Option<&str
     format!(",{}", &object[1..object.len() - 1])
 }
 
-/// `line` (one JSON object and a newline) with `keys` added to the object.
-fn with_keys(line: &str, keys: &str) -> String {
+/// Writes `line` (one JSON object and a newline) to `out` with `keys` added
+/// to the object, in pieces: no copy of the line.
+fn write_with_keys(out: &mut impl fmt::Write, line: &str, keys: &str) -> fmt::Result {
     match line.rfind('}') {
-        Some(end) if !keys.is_empty() => format!("{}{keys}{}", &line[..end], &line[end..]),
-        _ => line.to_owned(),
+        Some(end) if !keys.is_empty() => {
+            out.write_str(&line[..end])?;
+            out.write_str(keys)?;
+            out.write_str(&line[end..])
+        }
+        _ => out.write_str(line),
     }
 }
 
@@ -104,17 +109,23 @@ where
         let mut line = String::new();
         self.0
             .format_event(context, Writer::new(&mut line), event)?;
-        // The keys are read in place (the formatter writes into a buffer,
-        // not to the stream): no copy of them per line.
+        // The keys are read in place and written around the line (the
+        // formatter writes into a buffer, not to the stream): no copy per line.
         let keys = INVOCATION.lock();
         let keys = keys.as_ref().map_or("", |k| k.as_str());
-        writer.write_str(&with_keys(&line, keys))
+        write_with_keys(&mut writer, &line, keys)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn with_keys(line: &str, keys: &str) -> String {
+        let mut out = String::new();
+        write_with_keys(&mut out, line, keys).expect("a String takes it");
+        out
+    }
 
     #[test]
     fn an_invocations_keys_join_each_line_as_powertools_names_them() {
