@@ -119,42 +119,41 @@ impl Operator {
             .after
             .as_ref()
             .map_or(window.since_ms, |c| c.terminal_at.max(window.since_ms));
-        let mut start = window.after.as_ref().map(Cursor::start_key);
+        // Where the run is: after this session (the `after` given, then the
+        // last one taken), which is where a next run would go on.
+        let mut at = window.after.clone();
         let mut left = window.limit;
-        // The last session taken: where a run whose time is up stops.
-        let mut done: Option<Cursor> = None;
         let mut day = from - from % MS_PER_DAY;
-        while day <= until {
-            loop {
-                let want = i32::try_from(left).unwrap_or(i32::MAX);
-                let (entries, more) = self
-                    .outbox
-                    .store()
-                    .terminal_on(&utc_day(day), (from, until), want, start.take())
-                    .await?;
-                for entry in &entries {
-                    if let Some(last) = done.as_ref().filter(|_| past(deadline)) {
-                        report.next = Some(last.to_string());
-                        return Ok(());
-                    }
-                    match window.status {
-                        Some(wanted) if entry.status != Some(wanted) => report.other_status += 1,
-                        _ => self.republish_one(&entry.session, report).await,
-                    }
-                    done = Some(Cursor::after(entry));
-                }
-                left -= entries.len().min(left);
-                let last = entries.last();
-                if left == 0 {
-                    report.next = last.map(|entry| Cursor::after(entry).to_string());
+        while left > 0 && day <= until {
+            // Within `at`'s day, the query resumes after it.
+            let start = at
+                .as_ref()
+                .filter(|c| c.terminal_at - c.terminal_at % MS_PER_DAY == day)
+                .map(Cursor::start_key);
+            let want = i32::try_from(left).unwrap_or(i32::MAX);
+            let store = self.outbox.store();
+            let (entries, more) = store
+                .terminal_on(&utc_day(day), (from, until), want, start)
+                .await?;
+            for entry in &entries {
+                // At least one per run, so that each run goes on.
+                if left < window.limit && past(deadline) {
+                    report.next = at.map(|c| c.to_string());
                     return Ok(());
                 }
-                match last {
-                    Some(entry) if more => start = Some(entry.start_key()),
-                    _ => break,
+                match window.status {
+                    Some(wanted) if entry.status != Some(wanted) => report.other_status += 1,
+                    _ => self.republish_one(&entry.session, report).await,
                 }
+                at = Some(Cursor::after(entry));
+                left -= 1;
             }
-            day += MS_PER_DAY;
+            if !more || entries.is_empty() {
+                day += MS_PER_DAY;
+            }
+        }
+        if left == 0 {
+            report.next = at.map(|c| c.to_string());
         }
         Ok(())
     }
