@@ -59,53 +59,61 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> Resu
             .key_type(kind)
             .build()
     };
-    // The template's indexes: the sparse ones keys only; the terminal one
-    // with `status`, which `republish --status` reads.
-    let index = |name: &str, partition: &str, sort: Option<&str>| {
-        let projection = if name == TERMINAL_INDEX {
-            Projection::builder()
+    // The template's indexes: (name, partition key, sort key, what they
+    // project beyond the keys: the terminal one `status`, for `--status`).
+    let indexes = [
+        (
+            UNPUBLISHED_INDEX,
+            PENDING_ATTR,
+            Some(TERMINAL_AT_ATTR),
+            None,
+        ),
+        (STALE_INDEX, ACTIVE_ATTR, Some(CHECKED_AT_ATTR), None),
+        (
+            TERMINAL_INDEX,
+            TERMINAL_DAY_ATTR,
+            Some(TERMINAL_AT_ATTR),
+            Some(STATUS_ATTR),
+        ),
+        (ENTITY_INDEX, ENTITY_ID_ATTR, None, None),
+        (EXTERNAL_ID_INDEX, EXTERNAL_ID_ATTR, None, None),
+    ];
+    let (s, n) = (ScalarAttributeType::S, ScalarAttributeType::N);
+    let keys = [
+        (KEY, s.clone()),
+        (PENDING_ATTR, s.clone()),
+        (TERMINAL_AT_ATTR, n.clone()),
+        (ACTIVE_ATTR, s.clone()),
+        (CHECKED_AT_ATTR, n),
+        (TERMINAL_DAY_ATTR, s.clone()),
+        (ENTITY_ID_ATTR, s.clone()),
+        (EXTERNAL_ID_ATTR, s),
+    ];
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key(KEY, KeyType::Hash)?);
+    for (attr, kind) in keys {
+        request = request.attribute_definitions(attribute(attr, kind)?);
+    }
+    for (index, partition, sort, include) in indexes {
+        let projection = match include {
+            Some(attr) => Projection::builder()
                 .projection_type(ProjectionType::Include)
-                .non_key_attributes(STATUS_ATTR)
-        } else {
-            Projection::builder().projection_type(ProjectionType::KeysOnly)
+                .non_key_attributes(attr),
+            None => Projection::builder().projection_type(ProjectionType::KeysOnly),
         };
         let mut index = GlobalSecondaryIndex::builder()
-            .index_name(name)
+            .index_name(index)
             .key_schema(key(partition, KeyType::Hash)?)
             .projection(projection.build());
         if let Some(sort) = sort {
             index = index.key_schema(key(sort, KeyType::Range)?);
         }
-        index.build()
-    };
-    let created = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(attribute(KEY, ScalarAttributeType::S)?)
-        .attribute_definitions(attribute(PENDING_ATTR, ScalarAttributeType::S)?)
-        .attribute_definitions(attribute(TERMINAL_AT_ATTR, ScalarAttributeType::N)?)
-        .attribute_definitions(attribute(ACTIVE_ATTR, ScalarAttributeType::S)?)
-        .attribute_definitions(attribute(CHECKED_AT_ATTR, ScalarAttributeType::N)?)
-        .attribute_definitions(attribute(TERMINAL_DAY_ATTR, ScalarAttributeType::S)?)
-        .attribute_definitions(attribute(ENTITY_ID_ATTR, ScalarAttributeType::S)?)
-        .attribute_definitions(attribute(EXTERNAL_ID_ATTR, ScalarAttributeType::S)?)
-        .key_schema(key(KEY, KeyType::Hash)?)
-        .global_secondary_indexes(index(
-            UNPUBLISHED_INDEX,
-            PENDING_ATTR,
-            Some(TERMINAL_AT_ATTR),
-        )?)
-        .global_secondary_indexes(index(STALE_INDEX, ACTIVE_ATTR, Some(CHECKED_AT_ATTR))?)
-        .global_secondary_indexes(index(
-            TERMINAL_INDEX,
-            TERMINAL_DAY_ATTR,
-            Some(TERMINAL_AT_ATTR),
-        )?)
-        .global_secondary_indexes(index(ENTITY_INDEX, ENTITY_ID_ATTR, None)?)
-        .global_secondary_indexes(index(EXTERNAL_ID_INDEX, EXTERNAL_ID_ATTR, None)?)
-        .send()
-        .await;
+        request = request.global_secondary_indexes(index.build()?);
+    }
+    let created = request.send().await;
     match created {
         Err(err)
             if err
