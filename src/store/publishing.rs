@@ -177,17 +177,30 @@ impl SessionStore {
         session: &SessionId,
         writer: &WriteToken,
     ) -> Result<(), StoreError> {
-        let mut update = Update::default();
+        let operation = "UpdateItem (release lease)";
+        self.end_lease(Update::default(), session, writer, operation)
+            .await
+    }
+
+    /// `update`, and the end of `holder`'s lease, in one write. Refused when
+    /// the lease is no longer the holder's (it lapsed and another took it):
+    /// then there is nothing to give up, and what the holder sent stands.
+    async fn end_lease(
+        &self,
+        mut update: Update,
+        session: &SessionId,
+        holder: &WriteToken,
+        operation: &'static str,
+    ) -> Result<(), StoreError> {
         let result = update
             .remove(LEASE_UNTIL_ATTR)
             .remove(LEASE_HOLDER_ATTR)
-            .value(":holder", s(writer.as_str()))
+            .value(":holder", s(holder.as_str()))
             .request(&self.client, &self.table, session)
             .condition_expression("#publishLeaseHolder = :holder")
             .send()
             .await;
-        // Refused: the lease is no longer ours, so nothing to give up.
-        conditional("UpdateItem (release lease)", result).map(drop)
+        conditional(operation, result).map(drop)
     }
 }
 
@@ -300,17 +313,10 @@ impl SessionStore {
         at: &str,
     ) -> Result<(), StoreError> {
         let mut update = Update::default();
-        let result = update
+        update
             .set(REPUBLISHED_AT_ATTR, s(at))
-            .set(REPUBLISHED_MESSAGE_ID_ATTR, s(message_id))
-            .remove(LEASE_UNTIL_ATTR)
-            .remove(LEASE_HOLDER_ATTR)
-            .value(":holder", s(holder.as_str()))
-            .request(&self.client, &self.table, session)
-            .condition_expression("#publishLeaseHolder = :holder")
-            .send()
-            .await;
-        // Refused: our lease lapsed and another took it; the send stands.
-        conditional("UpdateItem (mark republished)", result).map(drop)
+            .set(REPUBLISHED_MESSAGE_ID_ATTR, s(message_id));
+        let operation = "UpdateItem (mark republished)";
+        self.end_lease(update, session, holder, operation).await
     }
 }
